@@ -1,0 +1,89 @@
+"""The REST API under /api/v1/: one NinjaAPI, one router per app, one error format.
+
+Errors are ``{"code", "message", "details"}`` with the message in the caller's language
+(Accept-Language: zh-hans default, en).
+"""
+
+
+import logging
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from laoke.catalog.api import router as catalog_router
+from laoke.core.api import AUTH, lang_of
+from laoke.core.api_routes import router as core_router
+from laoke.core.errors import AUTH_REQUIRED, NOT_FOUND, VALIDATION_ERROR, DomainError, define
+from laoke.members.api import router as members_router
+
+log = logging.getLogger("laoke.api")
+
+INTERNAL_ERROR = define("INTERNAL_ERROR", 500, "服务器内部错误，请稍后重试", "Internal server error")
+BAD_REQUEST = define("BAD_REQUEST", 400, "请求格式有误", "Malformed request")
+
+class Utf8JSONRenderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}
+
+
+api = NinjaAPI(
+    renderer=Utf8JSONRenderer(),
+    title="Laoke API",
+    version="1",
+    description="Laoke (老客) membership and retention marketing. Authenticate with `Authorization: Bearer <token>`.",
+    urls_namespace="api",
+    auth=AUTH,
+    docs_url="/docs",
+)
+
+
+def _error(request, err: DomainError):
+    return api.create_response(request, err.as_body(lang_of(request)), status=err.status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return _error(request, exc)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    lang = lang_of(request)
+    errors = []
+    for e in exc.errors:
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "payload", "query", "path")]
+        errors.append({"field": ".".join(loc), "code": e.get("type", "invalid"), "message": e.get("msg", "")})
+    body = {"code": VALIDATION_ERROR.code, "message": VALIDATION_ERROR.message(lang), "details": {"errors": errors}}
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, DomainError(AUTH_REQUIRED))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, DomainError(NOT_FOUND))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    if exc.status_code == 404:
+        return _error(request, DomainError(NOT_FOUND))
+    if exc.status_code == 401:
+        return _error(request, DomainError(AUTH_REQUIRED))
+    return _error(request, DomainError(BAD_REQUEST, details={"reason": str(exc)}))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc: Exception):
+    log.exception("unhandled API error", extra={"path": request.path})
+    return _error(request, DomainError(INTERNAL_ERROR))
+
+
+api.add_router("/", core_router)
+api.add_router("/members", members_router)
+api.add_router("/catalog", catalog_router)

@@ -1,0 +1,228 @@
+"""Laoke settings: everything that differs between machines comes from the environment.
+
+Environment variables (all optional on a laptop):
+
+- ``LAOKE_DATA_DIR``  where the SQLite database, the Huey queue, static files, exports and the
+  generated secret key live (default ``./var``).
+- ``DATABASE_URL``    e.g. ``postgresql://user@host:5432/laoke``; default SQLite in the data dir.
+- ``REDIS_URL``       Huey on Redis (several worker machines); default Huey on SQLite.
+- ``SECRET_KEY``      required when ``LAOKE_ENV=production``; otherwise generated once per data dir.
+- ``TIME_ZONE``       shop time zone for display and business days (default ``Asia/Shanghai``).
+- ``LAOKE_ENV``       ``production`` turns on HTTPS-only cookies, HSTS and the SSL redirect.
+- ``LAOKE_DEBUG``     ``1`` for Django's debug pages (never in production).
+- ``ALLOWED_HOSTS``   comma separated (default ``localhost,127.0.0.1,[::1]``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("LAOKE_DATA_DIR") or Path.cwd() / "var").resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+PRODUCTION = os.environ.get("LAOKE_ENV", "").lower() == "production"
+DEBUG = os.environ.get("LAOKE_DEBUG", "") == "1" and not PRODUCTION
+TESTING = os.environ.get("LAOKE_TESTING", "") == "1"
+
+
+def _secret_key() -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if PRODUCTION:
+        raise RuntimeError("SECRET_KEY must be set in the environment when LAOKE_ENV=production")
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "unfold",
+    "unfold.contrib.filters",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "laoke.core",
+    "laoke.members",
+    "laoke.catalog",
+    "laoke.messaging",
+    "laoke.console",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "laoke.core.middleware.ShopLocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "laoke.core.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "laoke.urls"
+WSGI_APPLICATION = "laoke.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+# SQLite: WAL so readers never block the writer, IMMEDIATE so a write transaction takes the write
+# lock when it begins (no lock upgrade deadlocks), and a generous busy timeout (ARCHITECTURE rule 3).
+SQLITE_PATH = DATA_DIR / "laoke.sqlite3"
+_db_url = os.environ.get("DATABASE_URL", "")
+if _db_url:
+    DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(SQLITE_PATH)}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("LAOKE_TEST_SQLITE") or None}
+else:
+    DATABASES["default"].setdefault("TEST", {})
+    if os.environ.get("LAOKE_TEST_DB_NAME"):
+        DATABASES["default"]["TEST"]["NAME"] = os.environ["LAOKE_TEST_DB_NAME"]
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- background work --------------------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "laoke",
+        "url": REDIS_URL,
+        "immediate": TESTING,
+        "consumer": {"workers": 4, "worker_type": "thread"},
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "laoke",
+        "filename": str(DATA_DIR / "huey.sqlite3"),
+        "immediate": TESTING,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+
+# --- auth -----------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = ["laoke.core.auth.ThrottledModelBackend"]
+# Console login throttling: failures per username and per IP in a rolling window (DB-backed).
+LAOKE_LOGIN_MAX_FAILURES = int(os.environ.get("LAOKE_LOGIN_MAX_FAILURES", "5"))
+LAOKE_LOGIN_WINDOW_SECONDS = int(os.environ.get("LAOKE_LOGIN_WINDOW_SECONDS", "900"))
+
+# --- i18n and time ----------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+# --- static -----------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if (DEBUG or TESTING)
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+MEDIA_ROOT = DATA_DIR / "media"
+EXPORT_DIR = DATA_DIR / "exports"
+
+# --- security -------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 8 * 3600
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = os.environ.get("LAOKE_SSL_REDIRECT", "1") == "1"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# --- logging: JSON lines, mobiles masked, PINs and secrets dropped -----------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"pii": {"()": "laoke.core.logging.PiiFilter"}},
+    "formatters": {"json": {"()": "laoke.core.logging.JsonLinesFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["pii"]},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LAOKE_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "huey": {"level": "INFO"},
+    },
+}
+
+# --- Laoke ------------------------------------------------------------------------------------
+LAOKE = {
+    # Messaging: which provider sends each channel. The console/file provider writes JSON lines
+    # under DATA_DIR/outbox and is the embedded default.
+    "MESSAGING_PROVIDERS": {
+        "sms": "laoke.messaging.providers.FileProvider",
+        "email": "laoke.messaging.providers.FileProvider",
+    },
+    "MESSAGING_LEASE_SECONDS": 120,
+    "MESSAGING_BATCH_SIZE": 200,
+    "MESSAGING_MAX_ATTEMPTS": 5,
+    "IDEMPOTENCY_LEASE_SECONDS": 60,
+}
+
+from laoke.unfold_settings import UNFOLD  # noqa: E402,F401  (console look and navigation)

@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from laoke.api import api
+from laoke.console.urls import urlpatterns as console_urlpatterns
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    *console_urlpatterns,
+]

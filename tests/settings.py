@@ -1,0 +1,10 @@
+"""Test settings: the real settings with a throw-away data dir, Huey in immediate mode and a
+fast password hasher. The database is SQLite unless DATABASE_URL is set (the PostgreSQL run)."""
+
+import os
+import tempfile
+
+os.environ.setdefault("LAOKE_TESTING", "1")
+os.environ.setdefault("LAOKE_DATA_DIR", tempfile.mkdtemp(prefix="laoke-test-"))
+
+from laoke.settings import *  # noqa: E402,F403
