@@ -80,7 +80,9 @@ def api(staff):
 
     def make(role: str, *, scopes: list[str] | None = None, user=None, lang: str = "en"):
         user = user or staff(role)
-        _, secret = api_token_create(user=user, name="test", scopes=scopes if scopes is not None else list(SCOPES))
+        _, secret = api_token_create(
+            user=user, name="test", scopes=scopes if scopes is not None else list(SCOPES)
+        )
         client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_ACCEPT_LANGUAGE=lang)
         client.user = user
         return client

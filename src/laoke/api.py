@@ -4,14 +4,13 @@ Errors are ``{"code", "message", "details"}`` with the message in the caller's l
 (Accept-Language: zh-hans default, en).
 """
 
-
 import logging
 
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.renderers import JSONRenderer
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 
 from laoke.catalog.api import router as catalog_router
 from laoke.core.api import AUTH, lang_of
@@ -23,6 +22,7 @@ log = logging.getLogger("laoke.api")
 
 INTERNAL_ERROR = define("INTERNAL_ERROR", 500, "服务器内部错误，请稍后重试", "Internal server error")
 BAD_REQUEST = define("BAD_REQUEST", 400, "请求格式有误", "Malformed request")
+
 
 class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
@@ -55,7 +55,11 @@ def on_validation_error(request, exc: NinjaValidationError):
     for e in exc.errors:
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "payload", "query", "path")]
         errors.append({"field": ".".join(loc), "code": e.get("type", "invalid"), "message": e.get("msg", "")})
-    body = {"code": VALIDATION_ERROR.code, "message": VALIDATION_ERROR.message(lang), "details": {"errors": errors}}
+    body = {
+        "code": VALIDATION_ERROR.code,
+        "message": VALIDATION_ERROR.message(lang),
+        "details": {"errors": errors},
+    }
     return api.create_response(request, body, status=422)
 
 

@@ -1,13 +1,13 @@
 """The ``laoke`` command: non-interactive, safe to run twice, thin over services.
 
-    laoke init                  migrate, sync roles, collect static files
-    laoke demo [--seed N]       load seeded demo data with the seed presets (once)
-    laoke createadmin           create the admin login if missing and print it
-    laoke serve                 gunicorn (console + API) and a Huey worker, supervised
-    laoke worker                a Huey worker only
-    laoke export-member ID      PIPL export of one member (JSON + xlsx)
-    laoke forget-member ID      PIPL deletion: anonymise one member, keep aggregates
-    laoke manage ARGS…          any Django management command
+laoke init                  migrate, sync roles, collect static files
+laoke demo [--seed N]       load seeded demo data with the seed presets (once)
+laoke createadmin           create the admin login if missing and print it
+laoke serve                 gunicorn (console + API) and a Huey worker, supervised
+laoke worker                a Huey worker only
+laoke export-member ID      PIPL export of one member (JSON + xlsx)
+laoke forget-member ID      PIPL deletion: anonymise one member, keep aggregates
+laoke manage ARGS…          any Django management command
 """
 
 from __future__ import annotations
@@ -68,8 +68,10 @@ def cmd_createadmin(args) -> int:
     if password:
         print(f"admin login: http://127.0.0.1:8000/admin/  user: {user.username}  password: {password}")
     else:
-        print(f"admin user {user.username} exists (its password was changed; reset with "
-              f"`laoke manage changepassword {user.username}`)")
+        print(
+            f"admin user {user.username} exists (its password was changed; reset with "
+            f"`laoke manage changepassword {user.username}`)"
+        )
     return 0
 
 
@@ -83,13 +85,26 @@ def cmd_worker(args) -> int:
 def cmd_serve(args) -> int:
     bind = args.bind or os.environ.get("LAOKE_BIND", "127.0.0.1:8000")
     web = [
-        sys.executable, "-m", "gunicorn", "laoke.wsgi:application",
-        "--bind", bind, "--workers", str(args.workers), "--threads", "4",
-        "--access-logfile", "-", "--graceful-timeout", "10",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "laoke.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(args.workers),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
     ]
     worker = [sys.executable, "-m", "laoke.cli", "worker"]
     procs = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603  (our own interpreter)
-    print(f"Laoke serving on http://{bind}/ (console /admin/, API /api/v1/docs) with a Huey worker", flush=True)
+    print(
+        f"Laoke serving on http://{bind}/ (console /admin/, API /api/v1/docs) with a Huey worker", flush=True
+    )
 
     def stop(*_):
         for p in procs:

@@ -45,9 +45,7 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
     "unfold",
@@ -153,7 +151,9 @@ if TESTING:
 LOGIN_URL = "admin:login"
 AUTHENTICATION_BACKENDS = ["laoke.core.auth.ThrottledModelBackend"]
 # Console login throttling: failures per username and per IP in a rolling window (DB-backed).
+# Per IP the limit is higher: a shop's tills often share one address.
 LAOKE_LOGIN_MAX_FAILURES = int(os.environ.get("LAOKE_LOGIN_MAX_FAILURES", "5"))
+LAOKE_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LAOKE_LOGIN_MAX_FAILURES_PER_IP", "50"))
 LAOKE_LOGIN_WINDOW_SECONDS = int(os.environ.get("LAOKE_LOGIN_WINDOW_SECONDS", "900"))
 
 # --- i18n and time ----------------------------------------------------------------------------

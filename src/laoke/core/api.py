@@ -18,13 +18,13 @@ from ninja import Status
 from ninja.security import HttpBearer, SessionAuth
 
 from . import context, idempotency
+from .errors import IDEMPOTENCY_KEY_REQUIRED as _KEY_REQUIRED
 from .errors import (
     INVALID_CURSOR,
     PERMISSION_DENIED,
     TOKEN_SCOPE_MISSING,
     DomainError,
 )
-from .errors import IDEMPOTENCY_KEY_REQUIRED as _KEY_REQUIRED
 from .services import api_token_lookup
 
 DEFAULT_LIMIT = 50

@@ -1,6 +1,5 @@
 """Core endpoints: who am I, stores, the audit log."""
 
-
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
@@ -66,7 +65,11 @@ def store_create(request, payload: StoreIn):
 
     def call(claim):
         return services.store_create(
-            code=payload.code, name=payload.name, kind=payload.kind, parent=parent, address=payload.address,
+            code=payload.code,
+            name=payload.name,
+            kind=payload.kind,
+            parent=parent,
+            address=payload.address,
             idem=claim,
         )
 
@@ -96,8 +99,14 @@ class AuditPage(Schema):
 
 @router.get("/audit", response=AuditPage, summary="The audit log, newest first")
 @require("core.view_auditentry", "audit:read")
-def audit_list(request, action: str | None = None, object_type: str | None = None, object_id: str | None = None,
-               cursor: str | None = None, limit: int = 50):
+def audit_list(
+    request,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+):
     qs = selectors.audit_list(action=action, object_type=object_type, object_id=object_id)
     items, nxt = paginate(qs, cursor=cursor, limit=limit)
     return {"items": items, "next_cursor": nxt}

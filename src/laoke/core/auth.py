@@ -12,18 +12,18 @@ from . import ratelimit
 from .middleware import client_ip
 
 
-def _keys(request, username: str | None) -> list[str]:
-    keys = [f"login:user:{(username or '').lower()[:150]}"]
+def _limits(request, username: str | None) -> list[tuple[str, int]]:
+    """(key, limit) pairs: per username, and (higher) per client IP."""
+    out = [(f"login:user:{(username or '').lower()[:150]}", settings.LAOKE_LOGIN_MAX_FAILURES)]
     ip = client_ip(request) if request is not None else None
     if ip:
-        keys.append(f"login:ip:{ip}")
-    return keys
+        out.append((f"login:ip:{ip}", settings.LAOKE_LOGIN_MAX_FAILURES_PER_IP))
+    return out
 
 
 def login_locked(request, username: str | None) -> bool:
-    limit = settings.LAOKE_LOGIN_MAX_FAILURES
     window = settings.LAOKE_LOGIN_WINDOW_SECONDS
-    return any(ratelimit.is_limited(k, limit=limit, window_seconds=window) for k in _keys(request, username))
+    return any(ratelimit.is_limited(k, limit=n, window_seconds=window) for k, n in _limits(request, username))
 
 
 class ThrottledModelBackend(ModelBackend):
@@ -32,8 +32,7 @@ class ThrottledModelBackend(ModelBackend):
             raise PermissionDenied("login locked")
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
-            limit = settings.LAOKE_LOGIN_MAX_FAILURES
             window = settings.LAOKE_LOGIN_WINDOW_SECONDS
-            for key in _keys(request, username):
+            for key, limit in _limits(request, username):
                 ratelimit.hit(key, limit=limit, window_seconds=window)
         return user

@@ -85,10 +85,16 @@ TOKEN_SCOPE_MISSING = define(
 )
 RATE_LIMITED = define("RATE_LIMITED", 429, "操作过于频繁，请稍后再试", "Too many attempts, try again later")
 IDEMPOTENCY_KEY_REQUIRED = define(
-    "IDEMPOTENCY_KEY_REQUIRED", 400, "此操作需要 Idempotency-Key 请求头", "This write needs an Idempotency-Key header"
+    "IDEMPOTENCY_KEY_REQUIRED",
+    400,
+    "此操作需要 Idempotency-Key 请求头",
+    "This write needs an Idempotency-Key header",
 )
 IDEMPOTENCY_KEY_INVALID = define(
-    "IDEMPOTENCY_KEY_INVALID", 400, "Idempotency-Key 须为 1–128 个可见字符", "Idempotency-Key must be 1-128 visible characters"
+    "IDEMPOTENCY_KEY_INVALID",
+    400,
+    "Idempotency-Key 须为 1–128 个可见字符",
+    "Idempotency-Key must be 1-128 visible characters",
 )
 IDEMPOTENCY_CONFLICT = define(
     "IDEMPOTENCY_CONFLICT",
@@ -103,6 +109,8 @@ IDEMPOTENCY_IN_PROGRESS = define(
     "A request with this Idempotency-Key is still being processed",
 )
 INVALID_CURSOR = define("INVALID_CURSOR", 400, "分页游标无效", "The pagination cursor is not valid")
-FIELD_TOO_LONG = define("FIELD_TOO_LONG", 422, "{field} 过长（最多 {max} 个字符）", "{field} is too long (max {max})")
+FIELD_TOO_LONG = define(
+    "FIELD_TOO_LONG", 422, "{field} 过长（最多 {max} 个字符）", "{field} is too long (max {max})"
+)
 FIELD_REQUIRED = define("FIELD_REQUIRED", 422, "{field} 为必填项", "{field} is required")
 FIELD_INVALID = define("FIELD_INVALID", 422, "{field} 的值无效", "{field} has an invalid value")

@@ -72,7 +72,12 @@ def claim(*, scope: str, key: str, payload: Any) -> Claim:
             try:
                 with transaction.atomic():
                     rec = IdempotencyRecord.objects.create(
-                        scope=scope, key=key, request_hash=digest, token=token, lease_until=lease, created_at=now
+                        scope=scope,
+                        key=key,
+                        request_hash=digest,
+                        token=token,
+                        lease_until=lease,
+                        created_at=now,
                     )
                 return Claim(record_id=rec.pk, token=token)
             except IntegrityError:

@@ -6,7 +6,7 @@ amounts are split over lines by the largest-remainder method so the parts always
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 BP_ONE = 10_000  # 100% in basis points
 

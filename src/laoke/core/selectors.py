@@ -10,8 +10,14 @@ def store_list(*, active_only: bool = False):
     return qs.filter(is_active=True) if active_only else qs
 
 
-def audit_list(*, action: str | None = None, object_type: str | None = None, object_id: str | None = None,
-               since: datetime | None = None, until: datetime | None = None):
+def audit_list(
+    *,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
     qs = AuditEntry.objects.all()
     if action:
         qs = qs.filter(action=action)

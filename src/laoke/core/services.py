@@ -18,7 +18,7 @@ from .models import ApiToken, StaffProfile, Store
 from .roles import ADMIN, ROLE_PERMISSIONS, SCOPES
 from .validation import check_length
 
-TOKEN_PREFIX = "lk_"
+TOKEN_PREFIX = "lk_"  # noqa: S105  (a public prefix, not a secret)
 
 
 def _permissions_for(role: str) -> list[Permission]:
@@ -126,8 +126,15 @@ def api_token_lookup(secret: str) -> ApiToken | None:
     return token
 
 
-def store_create(*, code: str, name: str, kind: str = Store.Kind.STORE, parent: Store | None = None,
-                 address: str = "", idem: idempotency.Claim | None = None) -> Store:
+def store_create(
+    *,
+    code: str,
+    name: str,
+    kind: str = Store.Kind.STORE,
+    parent: Store | None = None,
+    address: str = "",
+    idem: idempotency.Claim | None = None,
+) -> Store:
     code = (code or "").strip()
     if not code:
         raise DomainError(FIELD_REQUIRED, field="code")
