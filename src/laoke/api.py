@@ -13,7 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
 from laoke.catalog.api import router as catalog_router
-from laoke.core.api import AUTH, lang_of
+from laoke.core.api import AUTH, enforce_permissions, lang_of
 from laoke.core.api_routes import router as core_router
 from laoke.core.errors import AUTH_REQUIRED, NOT_FOUND, VALIDATION_ERROR, DomainError, define
 from laoke.members.api import router as members_router
@@ -91,3 +91,4 @@ def on_unexpected(request, exc: Exception):
 api.add_router("/", core_router)
 api.add_router("/members", members_router)
 api.add_router("/catalog", catalog_router)
+enforce_permissions(api)
