@@ -7,4 +7,4 @@ import tempfile
 os.environ.setdefault("LAOKE_TESTING", "1")
 os.environ.setdefault("LAOKE_DATA_DIR", tempfile.mkdtemp(prefix="laoke-test-"))
 
-from laoke.settings import *  # noqa: E402,F403
+from laoke.settings import *  # noqa: F403

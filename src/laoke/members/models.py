@@ -28,7 +28,11 @@ class GroupAccount(models.Model):
     contact_name = models.CharField(_("contact"), max_length=60, blank=True)
     contact_mobile = models.CharField(_("contact mobile"), max_length=20, blank=True)
     manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("service manager"),
     )
     home_store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -84,10 +88,19 @@ class Member(models.Model):
     adcode = models.CharField(_("area code"), max_length=6, blank=True)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.STORE)
     home_store = models.ForeignKey(
-        Store, null=True, blank=True, on_delete=models.PROTECT, related_name="members", verbose_name=_("store")
+        Store,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("store"),
     )
     group_account = models.ForeignKey(
-        GroupAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="members",
+        GroupAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
         verbose_name=_("group account"),
     )
     registered_at = models.DateTimeField(_("registered at"), db_index=True)
@@ -99,7 +112,8 @@ class Member(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )
     exclude_personalised = models.BooleanField(
-        _("exclude from personalised marketing"), default=False,
+        _("exclude from personalised marketing"),
+        default=False,
         help_text=_("PIPL art. 24: segments and campaigns leave this member out."),
     )
     is_permanent = models.BooleanField(_("permanent member"), default=False)
@@ -127,7 +141,8 @@ class Member(models.Model):
         indexes = [models.Index(fields=["name"]), models.Index(fields=["group_account", "id"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="merged", merged_into__isnull=False) | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                condition=Q(status="merged", merged_into__isnull=False)
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
                 name="member_merged_has_target",
             ),
             models.CheckConstraint(condition=~Q(mobile=""), name="member_mobile_null_not_empty"),
@@ -149,7 +164,9 @@ class MemberRef(models.Model):
     class Meta:
         verbose_name = _("external identity")
         verbose_name_plural = _("external identities")
-        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="memberref_source_ext_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="memberref_source_ext_uniq")
+        ]
 
 
 class AttributeDefinition(models.Model):
@@ -212,12 +229,12 @@ class Tag(models.Model):
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def is_sensitive(self) -> bool:
         return self.kind == self.Kind.SENSITIVE
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class MemberTag(models.Model):
@@ -261,7 +278,9 @@ class Consent(models.Model):
     class Meta:
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
-        constraints = [models.UniqueConstraint(fields=["member", "channel"], name="consent_member_channel_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "channel"], name="consent_member_channel_uniq")
+        ]
 
 
 class ConsentEvent(models.Model):
@@ -271,7 +290,9 @@ class ConsentEvent(models.Model):
     at = models.DateTimeField()
     source = models.CharField(max_length=64)
     note = models.CharField(max_length=255, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -309,7 +330,9 @@ class AgreementAcceptance(models.Model):
     channel = models.CharField(max_length=32, default="store")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["member", "agreement"], name="agreement_acceptance_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "agreement"], name="agreement_acceptance_uniq")
+        ]
 
 
 class CardPolicy(models.Model):
@@ -320,7 +343,9 @@ class CardPolicy(models.Model):
     validity_days = models.PositiveIntegerField(_("validity (days)"), default=730)
     fee_fen = models.PositiveIntegerField(_("card fee (fen)"), default=500)
     group_fee_bp = models.PositiveIntegerField(
-        _("group fee rate (basis points)"), default=10_000, help_text=_("10000 = full fee; 8000 = 20% off for groups")
+        _("group fee rate (basis points)"),
+        default=10_000,
+        help_text=_("10000 = full fee; 8000 = 20% off for groups"),
     )
     waiver_threshold_fen = models.PositiveIntegerField(
         _("fee waived from a single purchase of (fen)"), null=True, blank=True
@@ -333,8 +358,12 @@ class CardPolicy(models.Model):
         verbose_name = _("membership card policy")
         verbose_name_plural = _("membership card policies")
         constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="cardpolicy_one_active"),
-            models.CheckConstraint(condition=Q(group_fee_bp__lte=10_000), name="cardpolicy_group_fee_bp_range"),
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="cardpolicy_one_active"
+            ),
+            models.CheckConstraint(
+                condition=Q(group_fee_bp__lte=10_000), name="cardpolicy_group_fee_bp_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -353,7 +382,9 @@ class MembershipCard(models.Model):
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     fee_fen = models.PositiveIntegerField(_("fee paid (fen)"), default=0)
     fee_note = models.CharField(_("fee note"), max_length=100, blank=True)
-    issued_at_store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    issued_at_store = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     replaces = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
@@ -368,7 +399,8 @@ class MembershipCard(models.Model):
                 fields=["member"], condition=Q(state="active"), name="membershipcard_one_active_per_member"
             ),
             models.CheckConstraint(
-                condition=Q(state="active", voided_at__isnull=True) | Q(state="void", voided_at__isnull=False),
+                condition=Q(state="active", voided_at__isnull=True)
+                | Q(state="void", voided_at__isnull=False),
                 name="membershipcard_void_has_time",
             ),
         ]
@@ -402,7 +434,9 @@ class CorporateAccount(models.Model):
         verbose_name = _("corporate customer")
         verbose_name_plural = _("corporate archive")
         constraints = [
-            models.CheckConstraint(condition=Q(agreed_discount_bp__lte=10_000), name="corporate_discount_bp_range"),
+            models.CheckConstraint(
+                condition=Q(agreed_discount_bp__lte=10_000), name="corporate_discount_bp_range"
+            ),
             models.CheckConstraint(condition=Q(annual_spend_fen__gte=0), name="corporate_spend_nonneg"),
         ]
 
@@ -416,7 +450,9 @@ class MergeRecord(models.Model):
     source = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     target = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="merges_received")
     at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     source_snapshot = models.JSONField()
     moved = models.JSONField(default=dict)
 
