@@ -94,11 +94,11 @@ class ParsedAddress:
 _cpca_lock = threading.Lock()
 
 
-def _cpca_transform(text: str):
-    import cpca
+def _cpca_transform(texts: list[str]):
+    import cpca  # imported lazily: loading its tables takes about a second
 
     with _cpca_lock:  # cpca's matcher is not documented as thread-safe
-        return cpca.transform([text])
+        return cpca.transform(texts)
 
 
 def _clean(value) -> str:
@@ -111,10 +111,19 @@ def _clean(value) -> str:
 def parse_address(raw: str | None, *, field: str = "address") -> ParsedAddress | None:
     if raw is None or not str(raw).strip():
         return None
-    text = re.sub(r"\s+", " ", str(raw).strip())
-    check_length(field, text, 255)
-    text_for_parse = re.sub(r"[（(]\s*\d{6}\s*[)）]", "", text)  # a postcode in brackets
-    row = _cpca_transform(text_for_parse).iloc[0]
+    return parse_addresses([raw], field=field)[0]
+
+
+def parse_addresses(raws: list[str], *, field: str = "address") -> list[ParsedAddress]:
+    """Parse many addresses in one cpca call (imports and bulk jobs); same rules as one."""
+    texts = [re.sub(r"\s+", " ", str(raw).strip()) for raw in raws]
+    for text in texts:
+        check_length(field, text, 255)
+    frame = _cpca_transform([re.sub(r"[（(]\s*\d{6}\s*[)）]", "", t) for t in texts])  # postcodes in brackets
+    return [_parsed(text, frame.iloc[i], field) for i, text in enumerate(texts)]
+
+
+def _parsed(text: str, row, field: str) -> ParsedAddress:
     province = _clean(row["省"])
     if not province:
         raise DomainError(ADDRESS_UNPARSEABLE, field=field)

@@ -1,0 +1,56 @@
+# Laoke: `make run` sets everything up and serves on :8000; `make test` runs the whole suite.
+SHELL := /bin/bash
+PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then echo $$p; break; fi; done)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP_FLAGS := --quiet --disable-pip-version-check
+
+.PHONY: run test bench lint fmt clean install install-dev check-python serve
+
+check-python:
+	@test -n "$(PY)" || { echo "Laoke needs Python >= 3.11 (python3.11, python3.12 or python3.13 on PATH)"; exit 1; }
+
+$(BIN)/python: | check-python
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install $(PIP_FLAGS) -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install $(PIP_FLAGS) -e ".[dev]"
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/laoke init
+	$(BIN)/laoke demo
+	$(BIN)/laoke createadmin
+	exec $(BIN)/laoke serve
+
+serve: install
+	exec $(BIN)/laoke serve
+
+test: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/pytest
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache
+
+fmt: install-dev
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+clean:
+	rm -rf $(VENV) var test-artifacts .pytest_cache .ruff_cache src/*.egg-info
