@@ -45,19 +45,52 @@ from laoke.members.services import (
 )
 from laoke.members.validation import normalize_mobile, parse_addresses
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彩春菊兰凤洁梅琳素云莲真环雪荣爱妹霞香月莺媛艳瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓纨仪荷丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽"
 ADDRESSES = [
-    "北京市朝阳区建国路{n}号", "上海市浦东新区世纪大道{n}号", "广东省深圳市南山区科技园{n}号",
-    "广东省广州市天河区体育西路{n}号", "浙江省杭州市西湖区文三路{n}号", "江苏省南京市鼓楼区中山路{n}号",
-    "四川省成都市武侯区人民南路{n}号", "湖北省武汉市洪山区珞喻路{n}号", "山东省青岛市市南区香港中路{n}号",
-    "福建省厦门市思明区湖滨南路{n}号", "内蒙古自治区呼和浩特市新城区新华大街{n}号",
-    "新疆维吾尔自治区乌鲁木齐市天山区人民路{n}号", "甘肃省兰州市城关区东岗西路{n}号",
-    "宁夏回族自治区银川市兴庆区解放西街{n}号", "广西壮族自治区南宁市青秀区民族大道{n}号",
-    "重庆市渝中区解放碑{n}号", "天津市和平区南京路{n}号", "陕西省西安市雁塔区小寨路{n}号",
+    "北京市朝阳区建国路{n}号",
+    "上海市浦东新区世纪大道{n}号",
+    "广东省深圳市南山区科技园{n}号",
+    "广东省广州市天河区体育西路{n}号",
+    "浙江省杭州市西湖区文三路{n}号",
+    "江苏省南京市鼓楼区中山路{n}号",
+    "四川省成都市武侯区人民南路{n}号",
+    "湖北省武汉市洪山区珞喻路{n}号",
+    "山东省青岛市市南区香港中路{n}号",
+    "福建省厦门市思明区湖滨南路{n}号",
+    "内蒙古自治区呼和浩特市新城区新华大街{n}号",
+    "新疆维吾尔自治区乌鲁木齐市天山区人民路{n}号",
+    "甘肃省兰州市城关区东岗西路{n}号",
+    "宁夏回族自治区银川市兴庆区解放西街{n}号",
+    "广西壮族自治区南宁市青秀区民族大道{n}号",
+    "重庆市渝中区解放碑{n}号",
+    "天津市和平区南京路{n}号",
+    "陕西省西安市雁塔区小寨路{n}号",
 ]
-MOBILE_PREFIXES = ["133", "135", "136", "137", "138", "139", "150", "151", "152", "158", "159", "176", "177",
-                   "180", "181", "186", "187", "188", "189", "199"]
+MOBILE_PREFIXES = [
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "158",
+    "159",
+    "176",
+    "177",
+    "180",
+    "181",
+    "186",
+    "187",
+    "188",
+    "189",
+    "199",
+]
 POINT_GIFT_LEVELS = [80, 100, 200, 600, 800, 1200, 2500, 8000]  # SPEC section 3 preset
 
 
@@ -72,7 +105,9 @@ def _once(fn, lookup):
 
 
 def _store(code: str, name: str, **kw) -> Store:
-    return _once(lambda: store_create(code=code, name=name, **kw), lambda: Store.objects.filter(code=code).first())
+    return _once(
+        lambda: store_create(code=code, name=name, **kw), lambda: Store.objects.filter(code=code).first()
+    )
 
 
 def _stores() -> list[Store]:
@@ -97,12 +132,23 @@ def _staff(password: str, store: Store) -> list[str]:
 def _card_policies() -> None:
     now = clock.now()
     CardPolicy.objects.create(  # seed 002 (supermarket): 5元 fee, 2 years, waived from a 200元 purchase
-        name="超市会员卡（种子002）", is_active=True, validity_days=730, fee_fen=500, group_fee_bp=8000,
-        waiver_threshold_fen=20_000, replacement_fee_fen=200, created_at=now,
+        name="超市会员卡（种子002）",
+        is_active=True,
+        validity_days=730,
+        fee_fen=500,
+        group_fee_bp=8000,
+        waiver_threshold_fen=20_000,
+        replacement_fee_fen=200,
+        created_at=now,
     )
     CardPolicy.objects.create(  # seed 003 (mall): free with the first-purchase receipt
-        name="商场会员卡（种子003）", is_active=False, validity_days=730, fee_fen=0, free_with_first_purchase=True,
-        replacement_fee_fen=200, created_at=now,
+        name="商场会员卡（种子003）",
+        is_active=False,
+        validity_days=730,
+        fee_fen=0,
+        free_with_first_purchase=True,
+        replacement_fee_fen=200,
+        created_at=now,
     )
 
 
@@ -116,8 +162,11 @@ def _catalog(stores: list[Store]) -> int:
         return c
 
     baby = cat("BABY", "母婴")
-    food, daily, durable = cat("BABY-FOOD", "食品（奶粉/辅食）", baby), cat("BABY-DAILY", "日用（纸尿裤/洗护）", baby), cat(
-        "BABY-DUR", "耐用品（童车/童床）", baby)
+    food, daily, durable = (
+        cat("BABY-FOOD", "食品（奶粉/辅食）", baby),
+        cat("BABY-DAILY", "日用（纸尿裤/洗护）", baby),
+        cat("BABY-DUR", "耐用品（童车/童床）", baby),
+    )
     apparel = cat("WOMEN", "女装")
     dresses, coats = cat("WOMEN-DRESS", "连衣裙", apparel), cat("WOMEN-COAT", "外套", apparel)
     market = cat("MARKET", "超市")
@@ -137,20 +186,34 @@ def _catalog(stores: list[Store]) -> int:
         ("MG-002", "花生油 5L（会员特价）", grocery, 6990, 6200, True),
         ("MG-003", "月饼礼盒", grocery, 19800, 8800, False),
     ]
-    Product.objects.bulk_create([
-        Product(sku=sku, title=title, category=c, list_price_fen=lp, cost_price_fen=cp, is_special_sale=sp,
-                created_at=now, updated_at=now)
-        for sku, title, c, lp, cp, sp in products
-    ])
+    Product.objects.bulk_create(
+        [
+            Product(
+                sku=sku,
+                title=title,
+                category=c,
+                list_price_fen=lp,
+                cost_price_fen=cp,
+                is_special_sale=sp,
+                created_at=now,
+                updated_at=now,
+            )
+            for sku, title, c, lp, cp, sp in products
+        ]
+    )
     gifts = [
-        ("TOWEL", "小方巾（满150元赠）", 350), ("GIFTBOX", "外包装盒（单价≥300元赠）", 800),
-        ("CARD-GUARANTEE", "售后服务保障卡", 50), ("MOONCAKE", "月饼（节日礼品）", 2500),
+        ("TOWEL", "小方巾（满150元赠）", 350),
+        ("GIFTBOX", "外包装盒（单价≥300元赠）", 800),
+        ("CARD-GUARANTEE", "售后服务保障卡", 50),
+        ("MOONCAKE", "月饼（节日礼品）", 2500),
     ] + [(f"PTS-{lv}", f"{lv} 积分礼品", lv * 5) for lv in POINT_GIFT_LEVELS]
-    GiftItem.objects.bulk_create([GiftItem(code=c, name=n, unit_cost_fen=cost, created_at=now) for c, n, cost in gifts])
+    GiftItem.objects.bulk_create(
+        [GiftItem(code=c, name=n, unit_cost_fen=cost, created_at=now) for c, n, cost in gifts]
+    )
     physical = [s for s in stores if s.kind != Store.Kind.BRANCH]
-    GiftStock.objects.bulk_create([
-        GiftStock(gift=g, store=s, quantity=50) for g in GiftItem.objects.all() for s in physical
-    ])
+    GiftStock.objects.bulk_create(
+        [GiftStock(gift=g, store=s, quantity=50) for g in GiftItem.objects.all() for s in physical]
+    )
     return len(products)
 
 
@@ -172,23 +235,41 @@ def _members(rng: random.Random, n: int, stores: list[Store], groups, tags: list
         registered = now - timedelta(days=days_ago, minutes=rng.randrange(24 * 60))
         region = parsed[i]
         lifecycle = rng.choices(
-            [Member.Lifecycle.REGISTERED, Member.Lifecycle.ACTIVE, Member.Lifecycle.RECHARGED,
-             Member.Lifecycle.DORMANT, Member.Lifecycle.LAPSED], weights=[30, 35, 10, 20, 5])[0]
-        rows.append(Member(
-            code=f"D{i + 1:010d}",
-            mobile=normalize_mobile(raw) if rng.random() < 0.93 else None,
-            name=rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2]))),
-            gender=rng.choice(["F", "F", "F", "M", ""]),
-            birthday=(now - timedelta(days=rng.randrange(18 * 365, 60 * 365))).date() if rng.random() < 0.6 else None,
-            address_raw=region.raw, province=region.province, city=region.city, district=region.district,
-            address_detail=region.detail, adcode=region.adcode,
-            source=rng.choice(["store", "taobao", "online", "event", "referral"]),
-            home_store=rng.choice(shop_stores),
-            group_account=rng.choice(groups) if rng.random() < 0.04 else None,
-            registered_at=registered, lifecycle=lifecycle, created_at=registered, updated_at=registered,
-        ))
+            [
+                Member.Lifecycle.REGISTERED,
+                Member.Lifecycle.ACTIVE,
+                Member.Lifecycle.RECHARGED,
+                Member.Lifecycle.DORMANT,
+                Member.Lifecycle.LAPSED,
+            ],
+            weights=[30, 35, 10, 20, 5],
+        )[0]
+        rows.append(
+            Member(
+                code=f"D{i + 1:010d}",
+                mobile=normalize_mobile(raw) if rng.random() < 0.93 else None,
+                name=rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2]))),
+                gender=rng.choice(["F", "F", "F", "M", ""]),
+                birthday=(now - timedelta(days=rng.randrange(18 * 365, 60 * 365))).date()
+                if rng.random() < 0.6
+                else None,
+                address_raw=region.raw,
+                province=region.province,
+                city=region.city,
+                district=region.district,
+                address_detail=region.detail,
+                adcode=region.adcode,
+                source=rng.choice(["store", "taobao", "online", "event", "referral"]),
+                home_store=rng.choice(shop_stores),
+                group_account=rng.choice(groups) if rng.random() < 0.04 else None,
+                registered_at=registered,
+                lifecycle=lifecycle,
+                created_at=registered,
+                updated_at=registered,
+            )
+        )
     for start in range(0, len(rows), 2000):
-        Member.objects.bulk_create(rows[start:start + 2000])
+        Member.objects.bulk_create(rows[start : start + 2000])
     members = list(Member.objects.order_by("pk").values_list("pk", "registered_at", "mobile"))
     consents, events, member_tags = [], [], []
     general = [t for t in tags if not t.is_sensitive]
@@ -198,14 +279,19 @@ def _members(rng: random.Random, n: int, stores: list[Store], groups, tags: list
                 continue
             granted = rng.random() < 0.85
             state = Consent.State.GRANTED if granted else Consent.State.WITHDRAWN
-            consents.append(Consent(member_id=pk, channel=channel, state=state, changed_at=registered,
-                                    source="registration"))
-            events.append(ConsentEvent(member_id=pk, channel=channel, state=state, at=registered, source="registration"))
+            consents.append(
+                Consent(
+                    member_id=pk, channel=channel, state=state, changed_at=registered, source="registration"
+                )
+            )
+            events.append(
+                ConsentEvent(member_id=pk, channel=channel, state=state, at=registered, source="registration")
+            )
         for tag in rng.sample(general, k=rng.choice([0, 0, 1, 1, 2])):
             member_tags.append(MemberTag(member_id=pk, tag=tag, added_at=registered, source="demo"))
     for batch in (consents, events, member_tags):
         for start in range(0, len(batch), 2000):
-            type(batch[0]).objects.bulk_create(batch[start:start + 2000])
+            type(batch[0]).objects.bulk_create(batch[start : start + 2000])
     return len(members)
 
 
@@ -217,32 +303,65 @@ def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
     password = "demo-" + secrets.token_urlsafe(6)
     staff = _staff(password, stores[2])
     groups = [
-        _once(lambda: group_account_create(name="北京某某科技有限公司", kind="company", contact_name="刘经理",
-                                           contact_mobile="13911112222"),
-              lambda: GroupAccount.objects.filter(name="北京某某科技有限公司").first()),
-        _once(lambda: group_account_create(name="张家（家庭账户）", kind="family"),
-              lambda: GroupAccount.objects.filter(name="张家（家庭账户）").first()),
+        _once(
+            lambda: group_account_create(
+                name="北京某某科技有限公司",
+                kind="company",
+                contact_name="刘经理",
+                contact_mobile="13911112222",
+            ),
+            lambda: GroupAccount.objects.filter(name="北京某某科技有限公司").first(),
+        ),
+        _once(
+            lambda: group_account_create(name="张家（家庭账户）", kind="family"),
+            lambda: GroupAccount.objects.filter(name="张家（家庭账户）").first(),
+        ),
     ]
     tags = [
         _once(lambda n=n, k=k: tag_create(name=n, kind=k), lambda n=n: Tag.objects.filter(name=n).first())
         for n, k in [
-            ("在意尺码", Tag.Kind.PSYCHOGRAPHIC), ("在意真品", Tag.Kind.PSYCHOGRAPHIC),
-            ("在意保质期", Tag.Kind.PSYCHOGRAPHIC), ("价格敏感", Tag.Kind.BEHAVIOUR), ("双11新客", Tag.Kind.BEHAVIOUR),
-            ("VIP 候选", Tag.Kind.GENERAL), ("三高人群", Tag.Kind.SENSITIVE),
+            ("在意尺码", Tag.Kind.PSYCHOGRAPHIC),
+            ("在意真品", Tag.Kind.PSYCHOGRAPHIC),
+            ("在意保质期", Tag.Kind.PSYCHOGRAPHIC),
+            ("价格敏感", Tag.Kind.BEHAVIOUR),
+            ("双11新客", Tag.Kind.BEHAVIOUR),
+            ("VIP 候选", Tag.Kind.GENERAL),
+            ("三高人群", Tag.Kind.SENSITIVE),
         ]
     ]
-    _once(lambda: attribute_definition_create(key="size", label="尺码", type="choice", choices=["S", "M", "L", "XL"]),
-          lambda: AttributeDefinition.objects.filter(key="size").first())
-    _once(lambda: attribute_definition_create(key="baby_age_months", label="宝宝月龄", type="integer"),
-          lambda: AttributeDefinition.objects.filter(key="baby_age_months").first())
-    _once(lambda: agreement_publish(version="1.0", title="会员协议", body="欢迎加入会员。我们依法保护您的个人信息……"),
-          lambda: Agreement.objects.filter(version="1.0").first())
-    for unit, klass, spend in [("某某大酒店", "key", 86_000_000), ("某某会展中心", "conference", 35_000_000),
-                               ("某某科技园", "potential", 0)]:
-        _once(lambda unit=unit, klass=klass, spend=spend: corporate_account_create(
-                  data={"unit_name": unit, "klass": klass, "annual_spend_fen": spend, "agreed_discount_bp": 9000,
-                        "contact_name": "王总"}),
-              lambda unit=unit: CorporateAccount.objects.filter(unit_name=unit).first())
+    _once(
+        lambda: attribute_definition_create(
+            key="size", label="尺码", type="choice", choices=["S", "M", "L", "XL"]
+        ),
+        lambda: AttributeDefinition.objects.filter(key="size").first(),
+    )
+    _once(
+        lambda: attribute_definition_create(key="baby_age_months", label="宝宝月龄", type="integer"),
+        lambda: AttributeDefinition.objects.filter(key="baby_age_months").first(),
+    )
+    _once(
+        lambda: agreement_publish(
+            version="1.0", title="会员协议", body="欢迎加入会员。我们依法保护您的个人信息……"
+        ),
+        lambda: Agreement.objects.filter(version="1.0").first(),
+    )
+    for unit, klass, spend in [
+        ("某某大酒店", "key", 86_000_000),
+        ("某某会展中心", "conference", 35_000_000),
+        ("某某科技园", "potential", 0),
+    ]:
+        _once(
+            lambda unit=unit, klass=klass, spend=spend: corporate_account_create(
+                data={
+                    "unit_name": unit,
+                    "klass": klass,
+                    "annual_spend_fen": spend,
+                    "agreed_discount_bp": 9000,
+                    "contact_name": "王总",
+                }
+            ),
+            lambda unit=unit: CorporateAccount.objects.filter(unit_name=unit).first(),
+        )
     with transaction.atomic(durable=True):
         _card_policies()
         n_products = _catalog(stores)
@@ -251,5 +370,11 @@ def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
     logins = settings.DATA_DIR / "demo_logins.txt"
     logins.write_text("".join(f"{u}\t{password}\n" for u in staff))
     logins.chmod(0o600)
-    return {"loaded": True, "seed": seed, "members": n_members, "products": n_products,
-            "stores": len(stores), "staff_logins": str(logins)}
+    return {
+        "loaded": True,
+        "seed": seed,
+        "members": n_members,
+        "products": n_products,
+        "stores": len(stores),
+        "staff_logins": str(logins),
+    }

@@ -1,10 +1,118 @@
 """django-unfold look and navigation for the console (kept out of settings.py for readability)."""
 
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+
+
+def _perm(perm):
+    return lambda request: request.user.has_perm(perm)
+
 
 UNFOLD = {
     "SITE_TITLE": _("Laoke console"),
     "SITE_HEADER": _("Laoke 老客"),
     "SITE_SYMBOL": "loyalty",
     "SHOW_LANGUAGES": True,
+    "SHOW_HISTORY": False,
+    "DASHBOARD_CALLBACK": "laoke.console.dashboard.dashboard_callback",
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": [
+            {
+                "title": _("Members"),
+                "items": [
+                    {"title": _("Dashboard"), "icon": "dashboard", "link": reverse_lazy("admin:index")},
+                    {
+                        "title": _("Members"),
+                        "icon": "group",
+                        "link": reverse_lazy("admin:members_member_changelist"),
+                        "permission": _perm("members.view_member"),
+                    },
+                    {
+                        "title": _("Group accounts"),
+                        "icon": "groups",
+                        "link": reverse_lazy("admin:members_groupaccount_changelist"),
+                        "permission": _perm("members.view_groupaccount"),
+                    },
+                    {
+                        "title": _("Tags"),
+                        "icon": "sell",
+                        "link": reverse_lazy("admin:members_tag_changelist"),
+                        "permission": _perm("members.view_tag"),
+                    },
+                    {
+                        "title": _("Corporate archive"),
+                        "icon": "apartment",
+                        "link": reverse_lazy("admin:members_corporateaccount_changelist"),
+                        "permission": _perm("members.view_corporateaccount"),
+                    },
+                    {
+                        "title": _("Membership cards"),
+                        "icon": "badge",
+                        "link": reverse_lazy("admin:members_membershipcard_changelist"),
+                        "permission": _perm("members.view_membershipcard"),
+                    },
+                ],
+            },
+            {
+                "title": _("Catalogue"),
+                "items": [
+                    {
+                        "title": _("Products"),
+                        "icon": "inventory_2",
+                        "link": reverse_lazy("admin:catalog_product_changelist"),
+                        "permission": _perm("catalog.view_product"),
+                    },
+                    {
+                        "title": _("Categories"),
+                        "icon": "account_tree",
+                        "link": reverse_lazy("admin:catalog_category_changelist"),
+                        "permission": _perm("catalog.view_category"),
+                    },
+                    {
+                        "title": _("Gift items"),
+                        "icon": "redeem",
+                        "link": reverse_lazy("admin:catalog_giftitem_changelist"),
+                        "permission": _perm("catalog.view_giftitem"),
+                    },
+                ],
+            },
+            {
+                "title": _("System"),
+                "items": [
+                    {
+                        "title": _("Messages"),
+                        "icon": "sms",
+                        "link": reverse_lazy("admin:messaging_message_changelist"),
+                        "permission": _perm("messaging.view_message"),
+                    },
+                    {
+                        "title": _("Stores"),
+                        "icon": "store",
+                        "link": reverse_lazy("admin:core_store_changelist"),
+                        "permission": _perm("core.view_store"),
+                    },
+                    {
+                        "title": _("Audit log"),
+                        "icon": "history",
+                        "link": reverse_lazy("admin:core_auditentry_changelist"),
+                        "permission": _perm("core.view_auditentry"),
+                    },
+                    {
+                        "title": _("API tokens"),
+                        "icon": "key",
+                        "link": reverse_lazy("admin:core_apitoken_changelist"),
+                        "permission": _perm("core.view_apitoken"),
+                    },
+                    {
+                        "title": _("Staff users"),
+                        "icon": "person",
+                        "link": reverse_lazy("admin:auth_user_changelist"),
+                        "permission": _perm("auth.view_user"),
+                    },
+                ],
+            },
+        ],
+    },
 }

@@ -13,7 +13,12 @@ from laoke.core.models import Store
 class Category(models.Model):
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("parent")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     # Materialised path of ids, e.g. "/3/17/": subtree queries are one prefix match.
     path = models.CharField(max_length=255, db_index=True, editable=False)
@@ -34,12 +39,19 @@ class Product(models.Model):
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
     title = models.CharField(_("title"), max_length=200)
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
+        verbose_name=_("category"),
     )
     list_price_fen = models.PositiveBigIntegerField(_("list price (fen)"))
     cost_price_fen = models.PositiveBigIntegerField(_("cost price (fen)"), null=True, blank=True)
     is_special_sale = models.BooleanField(
-        _("member special sale"), default=False, help_text=_("会员特价: earns no points and cannot be paid with points")
+        _("member special sale"),
+        default=False,
+        help_text=_("会员特价: earns no points and cannot be paid with points"),
     )
     is_active = models.BooleanField(_("on sale"), default=True)
     created_at = models.DateTimeField(_("created at"))

@@ -1,0 +1,40 @@
+"""Console pages of our own (beside the admin's model pages)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+
+from laoke.core.errors import DomainError
+from laoke.core.models import AuditEntry
+from laoke.members.models import Channel, Member
+from laoke.members.privacy import member_view
+
+
+@permission_required("members.view_member", raise_exception=True)
+def member_360(request, member_id: int):
+    """One member on one page: profile, tags, attributes, consent with history, cards, refs,
+    lifecycle and the audit trail. PII is masked unless the viewer may see it (and then the
+    view itself is audited)."""
+    try:
+        view = member_view(viewer=request.user, member_id=member_id)
+    except DomainError as exc:
+        raise Http404(exc.message(request.LANGUAGE_CODE)) from exc
+    channel_labels = dict(Channel.choices)
+    for c in view["consents"]:
+        c["label"] = channel_labels.get(c["channel"], c["channel"])
+    trail = []
+    if request.user.has_perm("core.view_auditentry"):
+        trail = list(AuditEntry.objects.filter(object_type="members.member", object_id=str(member_id))[:30])
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Member 360°: %(name)s") % {"name": view["name"] or view["code"]},
+        "m": view,
+        "lifecycle_label": dict(Member.Lifecycle.choices).get(view["lifecycle"], view["lifecycle"]),
+        "status_label": dict(Member.Status.choices).get(view["status"], view["status"]),
+        "trail": trail,
+    }
+    return TemplateResponse(request, "console/member_360.html", context)
