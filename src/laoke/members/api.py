@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from laoke.core.api import has_scope, idempotent_write, paginate, require
 from laoke.core.errors import NOT_FOUND, DomainError
@@ -195,7 +195,7 @@ def member_create(request, payload: MemberIn):
         )
 
     def render(member):
-        return 201, privacy.member_view(viewer=viewer, member_id=member.pk)
+        return Status(201, privacy.member_view(viewer=viewer, member_id=member.pk))
 
     return idempotent_write(request, scope="members.create", payload=payload.dict(), call=call, render=render)
 
@@ -243,7 +243,7 @@ class RefIn(Schema):
 def member_ref_add(request, member_id: int, payload: RefIn):
     _visible(request, member_id)
     ref = services.member_ref_add(member_id=member_id, source=payload.source, external_id=payload.external_id)
-    return 201, {"source": ref.source, "external_id": ref.external_id}
+    return Status(201, {"source": ref.source, "external_id": ref.external_id})
 
 
 # --- consent --------------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def tag_list(request):
 @router.post("/tags", response={201: TagOut}, summary="Create a tag")
 @require("members.add_tag", "members:write")
 def tag_create(request, payload: TagIn):
-    return 201, services.tag_create(name=payload.name, kind=payload.kind)
+    return Status(201, services.tag_create(name=payload.name, kind=payload.kind))
 
 
 class MemberTagIn(Schema):
@@ -350,7 +350,7 @@ class MemberTagIn(Schema):
 def member_tag_add(request, member_id: int, payload: MemberTagIn):
     _visible(request, member_id)
     services.member_tag_add(member_id=member_id, tag_name=payload.tag)
-    return 201, {"member_id": member_id, "tag": payload.tag}
+    return Status(201, {"member_id": member_id, "tag": payload.tag})
 
 
 @router.delete("/{int:member_id}/tags/{tag}", response={204: None}, summary="Remove a tag from a member")
@@ -358,7 +358,7 @@ def member_tag_add(request, member_id: int, payload: MemberTagIn):
 def member_tag_remove(request, member_id: int, tag: str):
     _visible(request, member_id)
     services.member_tag_remove(member_id=member_id, tag_name=tag)
-    return 204, None
+    return Status(204, None)
 
 
 class AttributeDefIn(Schema):
@@ -387,7 +387,7 @@ def attribute_list(request):
 @router.post("/attributes", response={201: AttributeDefOut}, summary="Define a custom attribute")
 @require("members.add_attributedefinition", "members:write")
 def attribute_create(request, payload: AttributeDefIn):
-    return 201, services.attribute_definition_create(
+    return Status(201, services.attribute_definition_create()
         key=payload.key,
         label=payload.label,
         type=payload.type,
@@ -461,7 +461,7 @@ def group_create(request, payload: GroupIn):
         contact_name=payload.contact_name,
         contact_mobile=payload.contact_mobile,
     )
-    return 201, _group_out(group, request)
+    return Status(201, _group_out(group, request))
 
 
 @router.patch("/groups/{int:group_id}", response=GroupOut, summary="Change a group account")
@@ -502,7 +502,7 @@ def corporate_list(request, klass: CorporateAccount.Klass | None = None):
 @router.post("/corporate", response={201: CorporateOut}, summary="Add a corporate customer")
 @require("members.add_corporateaccount", "members:write")
 def corporate_create(request, payload: CorporateIn):
-    return 201, services.corporate_account_create(data=payload.dict())
+    return Status(201, services.corporate_account_create(data=payload.dict()))
 
 
 # --- membership cards -----------------------------------------------------------------------------
@@ -530,7 +530,7 @@ class CardOut(Schema):
 @require("members.issue_membershipcard", "members:write")
 def card_issue(request, member_id: int, payload: CardIssueIn):
     _visible(request, member_id)
-    return 201, cards.membership_card_issue(
+    return Status(201, cards.membership_card_issue()
         member_id=member_id, purchase_fen=payload.purchase_fen, first_purchase=payload.first_purchase
     )
 
@@ -541,7 +541,7 @@ def card_issue(request, member_id: int, payload: CardIssueIn):
 @require("members.issue_membershipcard", "members:write")
 def card_replace(request, member_id: int, payload: CardReplaceIn):
     _visible(request, member_id)
-    return 201, cards.membership_card_replace(
+    return Status(201, cards.membership_card_replace()
         member_id=member_id, old_number=payload.old_number, customer_stub=payload.customer_stub
     )
 
