@@ -195,7 +195,7 @@ def member_create(request, payload: MemberIn):
         )
 
     def render(member):
-        return Status(201, privacy.member_view(viewer=viewer, member_id=member.pk))
+        return 201, privacy.member_view(viewer=viewer, member_id=member.pk)
 
     return idempotent_write(request, scope="members.create", payload=payload.dict(), call=call, render=render)
 
@@ -387,12 +387,15 @@ def attribute_list(request):
 @router.post("/attributes", response={201: AttributeDefOut}, summary="Define a custom attribute")
 @require("members.add_attributedefinition", "members:write")
 def attribute_create(request, payload: AttributeDefIn):
-    return Status(201, services.attribute_definition_create()
-        key=payload.key,
-        label=payload.label,
-        type=payload.type,
-        choices=payload.choices,
-        is_sensitive=payload.is_sensitive,
+    return Status(
+        201,
+        services.attribute_definition_create(
+            key=payload.key,
+            label=payload.label,
+            type=payload.type,
+            choices=payload.choices,
+            is_sensitive=payload.is_sensitive,
+        ),
     )
 
 
@@ -530,8 +533,11 @@ class CardOut(Schema):
 @require("members.issue_membershipcard", "members:write")
 def card_issue(request, member_id: int, payload: CardIssueIn):
     _visible(request, member_id)
-    return Status(201, cards.membership_card_issue()
-        member_id=member_id, purchase_fen=payload.purchase_fen, first_purchase=payload.first_purchase
+    return Status(
+        201,
+        cards.membership_card_issue(
+            member_id=member_id, purchase_fen=payload.purchase_fen, first_purchase=payload.first_purchase
+        ),
     )
 
 
@@ -541,8 +547,11 @@ def card_issue(request, member_id: int, payload: CardIssueIn):
 @require("members.issue_membershipcard", "members:write")
 def card_replace(request, member_id: int, payload: CardReplaceIn):
     _visible(request, member_id)
-    return Status(201, cards.membership_card_replace()
-        member_id=member_id, old_number=payload.old_number, customer_stub=payload.customer_stub
+    return Status(
+        201,
+        cards.membership_card_replace(
+            member_id=member_id, old_number=payload.old_number, customer_stub=payload.customer_stub
+        ),
     )
 
 
