@@ -101,16 +101,26 @@ PARAM_RE = re.compile(r"{(?:\w+:)?(\w+)}")
 def objects(db, roles):
     """One of each object the path parameters can name, visible to every role."""
     from laoke.core.services import store_create
-
-    from laoke.members.services import attribute_definition_create, group_account_create, member_create, tag_create
+    from laoke.members.services import (
+        attribute_definition_create,
+        group_account_create,
+        member_create,
+        tag_create,
+    )
 
     store = store_create(code="MATRIX", name="矩阵店")
     member = member_create(name="矩阵会员", mobile="13800138000")
     group = group_account_create(name="矩阵公司")
     tag = tag_create(name="矩阵标签")
     attr = attribute_definition_create(key="size", label="尺码", type="text")
-    return {"store_id": store.pk, "member_id": member.pk, "group_id": group.pk, "tag": tag.name, "key": attr.key,
-            "channel": "sms"}
+    return {
+        "store_id": store.pk,
+        "member_id": member.pk,
+        "group_id": group.pk,
+        "tag": tag.name,
+        "key": attr.key,
+        "channel": "sms",
+    }
 
 
 def _url(path: str, objects: dict) -> str:

@@ -345,7 +345,7 @@ class CardPolicy(models.Model):
     group_fee_bp = models.PositiveIntegerField(
         _("group fee rate (basis points)"),
         default=10_000,
-        help_text=_("10000 = full fee; 8000 = 20% off for groups"),
+        help_text=_("10000 = full fee; 8000 = groups pay eight tenths"),
     )
     waiver_threshold_fen = models.PositiveIntegerField(
         _("fee waived from a single purchase of (fen)"), null=True, blank=True

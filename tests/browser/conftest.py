@@ -1,0 +1,115 @@
+"""A live Laoke for browser tests: a fresh data dir prepared by `laoke init` and the services,
+served by gunicorn (as in production) in a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+PASSWORD = "browser-pass-123"
+SETUP = f"""
+from laoke.core.services import admin_ensure, staff_user_create
+from laoke.members.services import member_create
+admin_ensure(username="boss", password={PASSWORD!r})
+staff_user_create(username="till1", password={PASSWORD!r}, role="cashier")
+m = member_create(name="王小明", mobile="13812345678", address="北京市朝阳区建国路88号")
+print(m.pk)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def laoke_server():
+    data_dir = tempfile.mkdtemp(prefix="laoke-browser-")
+    env = {**os.environ, "LAOKE_DATA_DIR": data_dir, "DJANGO_SETTINGS_MODULE": "laoke.settings"}
+    for key in ("DATABASE_URL", "LAOKE_TESTING", "REDIS_URL"):
+        env.pop(key, None)  # the live server is a fresh embedded install
+    bindir = Path(sys.executable).parent
+    subprocess.run([bindir / "laoke", "init"], env=env, check=True, capture_output=True)
+    out = subprocess.run(
+        [bindir / "laoke", "manage", "shell", "-c", SETUP],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    member_id = int(out.stdout.strip().splitlines()[-1])
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "laoke.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + "/admin/login/", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(
+                    "live server did not start: " + proc.stderr.read().decode()[-2000:]
+                ) from None
+            time.sleep(0.3)
+    yield {"base": base, "data_dir": Path(data_dir), "member_id": member_id, "password": PASSWORD}
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=os.environ.get("LAOKE_CHROMIUM", "/usr/bin/chromium"),
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shot():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

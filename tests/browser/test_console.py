@@ -1,0 +1,74 @@
+"""The console in a real Chromium: masking by role, the audited unmasked view, the dashboard."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+
+def _login(browser, server, username):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(server["base"] + "/admin/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", server["password"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "/admin/login/" not in page.url, page.content()[:500]
+    return page
+
+
+def _pii_views(server) -> int:
+    with sqlite3.connect(server["data_dir"] / "laoke.sqlite3") as db:
+        return db.execute(
+            "SELECT count(*) FROM core_auditentry WHERE action='pii.view' AND object_id=?",
+            (str(server["member_id"]),),
+        ).fetchone()[0]
+
+
+def test_chromium_launches(browser):
+    page = browser.new_page()
+    page.set_content("<p id=x>ok</p>")
+    assert page.inner_text("#x") == "ok"
+    page.close()
+
+
+def test_cashier_sees_masked_mobile(browser, laoke_server, shot):
+    page = _login(browser, laoke_server, "till1")
+    page.goto(f"{laoke_server['base']}/admin/console/member/{laoke_server['member_id']}/")
+    assert page.inner_text("[data-testid=mobile]").strip() == "138****5678"
+    html = page.content()
+    assert "13812345678" not in html and "建国路88号" not in html
+    shot(page, "member360-cashier-masked")
+    page.goto(f"{laoke_server['base']}/admin/members/member/")
+    assert "138****5678" in page.content() and "13812345678" not in page.content()
+    shot(page, "member-list-cashier")
+    assert _pii_views(laoke_server) == 0
+    page.context.close()
+
+
+def test_admin_sees_full_mobile_and_is_audited(browser, laoke_server, shot):
+    before = _pii_views(laoke_server)
+    page = _login(browser, laoke_server, "boss")
+    page.goto(f"{laoke_server['base']}/admin/console/member/{laoke_server['member_id']}/")
+    assert page.inner_text("[data-testid=mobile]").strip() == "13812345678"
+    assert "建国路88号" in page.inner_text("[data-testid=address]")
+    shot(page, "member360-admin-unmasked")
+    assert _pii_views(laoke_server) == before + 1
+    page.context.close()
+
+
+def test_dashboard_chart_and_language_switch(browser, laoke_server, shot):
+    page = _login(browser, laoke_server, "boss")
+    page.goto(laoke_server["base"] + "/admin/")
+    assert page.locator("#new-members-chart canvas").count() == 1
+    assert "会员" in page.inner_text("[data-testid=kpis]")  # zh-hans by default
+    shot(page, "dashboard-zh")
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": laoke_server["base"]}])
+    page.goto(laoke_server["base"] + "/admin/")
+    assert "Members" in page.inner_text("[data-testid=kpis]")
+    shot(page, "dashboard-en")
+    page.context.close()
