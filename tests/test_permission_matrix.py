@@ -39,7 +39,12 @@ REGISTRARS = MEMBER_WRITERS | {"cashier"}  # cashiers register members at the ti
 TAGGERS = SERVICE | {"marketer"}
 CARD_ISSUERS = SERVICE | {"cashier"}
 
+# Everyone reads the catalogue except the redemption clerk, who sees only gifts and their stock.
+CATALOG_READERS = ALL - {"redemption_clerk"}
+CATALOG_WRITERS = frozenset({"admin", "marketer", "api_client"})
+
 M = "/api/v1/members"
+C = "/api/v1/catalog"
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/whoami"): ALL,
     ("GET", "/api/v1/stores"): ALL,
@@ -70,6 +75,16 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{M}/{{int:member_id}}/merge"): MANAGERS,
     ("GET", f"{M}/{{int:member_id}}/pi-export"): MANAGERS,
     ("POST", f"{M}/{{int:member_id}}/forget"): ADMIN,
+    ("GET", f"{C}/categories"): CATALOG_READERS,
+    ("POST", f"{C}/categories"): CATALOG_WRITERS,
+    ("GET", f"{C}/products"): CATALOG_READERS,
+    ("POST", f"{C}/products"): CATALOG_WRITERS,
+    ("GET", f"{C}/products/{{int:product_id}}"): CATALOG_READERS,
+    ("PATCH", f"{C}/products/{{int:product_id}}"): CATALOG_WRITERS,
+    ("GET", f"{C}/gifts"): ALL,
+    ("POST", f"{C}/gifts"): CATALOG_WRITERS,
+    ("GET", f"{C}/gift-stock"): ALL,
+    ("POST", f"{C}/gift-stock/adjust"): CATALOG_WRITERS | {"redemption_clerk"},
 }
 
 
@@ -113,7 +128,11 @@ def objects(db, roles):
     group = group_account_create(name="矩阵公司")
     tag = tag_create(name="矩阵标签")
     attr = attribute_definition_create(key="size", label="尺码", type="text")
+    from laoke.catalog.services import product_create
+
+    product = product_create(sku="MATRIX-1", title="矩阵商品", list_price_fen=100)
     return {
+        "product_id": product.pk,
         "store_id": store.pk,
         "member_id": member.pk,
         "group_id": group.pk,
