@@ -77,7 +77,7 @@ def test_stock_never_negative(db):
 
 
 def test_stock_adjust_requires_idempotency_key(api, db):
-    store = store_create(code="S", name="店")
+    store_create(code="S", name="店")
     gift_item_create(code="TOWEL", name="小方巾")
     client = api("redemption_clerk")
     body = {"gift_code": "TOWEL", "store_code": "S", "delta": 5, "reason": "到货"}
