@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from laoke.catalog.models import Category, GiftItem, GiftStock, Product
+from laoke.catalog.services import category_create, gift_item_create, gift_stock_adjust, product_create
 from laoke.core import clock
 from laoke.core.audit import audit_write
 from laoke.core.models import AuditEntry, Store
@@ -153,24 +154,16 @@ def _card_policies() -> None:
 
 
 def _catalog(stores: list[Store]) -> int:
-    now = clock.now()
-
     def cat(code, name, parent=None):
-        c = Category.objects.create(code=code, name=name, parent=parent, path="")
-        c.path = f"{parent.path if parent else '/'}{c.pk}/"
-        c.save(update_fields=["path"])
-        return c
+        return _once(lambda: category_create(code=code, name=name, parent=parent),
+                     lambda: Category.objects.filter(code=code).first())
 
     baby = cat("BABY", "母婴")
-    food, daily, durable = (
-        cat("BABY-FOOD", "食品（奶粉/辅食）", baby),
-        cat("BABY-DAILY", "日用（纸尿裤/洗护）", baby),
-        cat("BABY-DUR", "耐用品（童车/童床）", baby),
-    )
+    food, daily, durable = (cat("BABY-FOOD", "食品（奶粉/辅食）", baby), cat("BABY-DAILY", "日用（纸尿裤/洗护）", baby),
+                            cat("BABY-DUR", "耐用品（童车/童床）", baby))
     apparel = cat("WOMEN", "女装")
     dresses, coats = cat("WOMEN-DRESS", "连衣裙", apparel), cat("WOMEN-COAT", "外套", apparel)
-    market = cat("MARKET", "超市")
-    grocery = cat("MARKET-GROCERY", "粮油副食", market)
+    grocery = cat("MARKET-GROCERY", "粮油副食", cat("MARKET", "超市"))
     products = [
         ("BF-001", "婴儿配方奶粉 1段 900g", food, 26800, 19000, False),
         ("BF-002", "有机米粉 225g", food, 5900, 3100, False),
@@ -186,34 +179,21 @@ def _catalog(stores: list[Store]) -> int:
         ("MG-002", "花生油 5L（会员特价）", grocery, 6990, 6200, True),
         ("MG-003", "月饼礼盒", grocery, 19800, 8800, False),
     ]
-    Product.objects.bulk_create(
-        [
-            Product(
-                sku=sku,
-                title=title,
-                category=c,
-                list_price_fen=lp,
-                cost_price_fen=cp,
-                is_special_sale=sp,
-                created_at=now,
-                updated_at=now,
-            )
-            for sku, title, c, lp, cp, sp in products
-        ]
-    )
+    for sku, title, c, lp, cp, sp in products:
+        _once(lambda sku=sku, title=title, c=c, lp=lp, cp=cp, sp=sp: product_create(
+                  sku=sku, title=title, category=c, list_price_fen=lp, cost_price_fen=cp, is_special_sale=sp),
+              lambda sku=sku: Product.objects.filter(sku=sku).first())
     gifts = [
-        ("TOWEL", "小方巾（满150元赠）", 350),
-        ("GIFTBOX", "外包装盒（单价≥300元赠）", 800),
-        ("CARD-GUARANTEE", "售后服务保障卡", 50),
-        ("MOONCAKE", "月饼（节日礼品）", 2500),
+        ("TOWEL", "小方巾（满150元赠）", 350), ("GIFTBOX", "外包装盒（单价≥300元赠）", 800),
+        ("CARD-GUARANTEE", "售后服务保障卡", 50), ("MOONCAKE", "月饼（节日礼品）", 2500),
     ] + [(f"PTS-{lv}", f"{lv} 积分礼品", lv * 5) for lv in POINT_GIFT_LEVELS]
-    GiftItem.objects.bulk_create(
-        [GiftItem(code=c, name=n, unit_cost_fen=cost, created_at=now) for c, n, cost in gifts]
-    )
     physical = [s for s in stores if s.kind != Store.Kind.BRANCH]
-    GiftStock.objects.bulk_create(
-        [GiftStock(gift=g, store=s, quantity=50) for g in GiftItem.objects.all() for s in physical]
-    )
+    for code, name, cost in gifts:
+        gift = _once(lambda code=code, name=name, cost=cost: gift_item_create(code=code, name=name, unit_cost_fen=cost),
+                     lambda code=code: GiftItem.objects.filter(code=code).first())
+        for store in physical:
+            if not GiftStock.objects.filter(gift=gift, store=store).exists():
+                gift_stock_adjust(gift=gift, store=store, delta=50, reason="demo: opening stock")
     return len(products)
 
 
@@ -362,9 +342,9 @@ def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
             ),
             lambda unit=unit: CorporateAccount.objects.filter(unit_name=unit).first(),
         )
+    n_products = _catalog(stores)
     with transaction.atomic(durable=True):
         _card_policies()
-        n_products = _catalog(stores)
         n_members = _members(rng, members, stores, groups, tags)
         audit_write(action="demo.load", object_type="demo", after={"seed": seed, "members": n_members})
     logins = settings.DATA_DIR / "demo_logins.txt"
