@@ -127,7 +127,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_export_member(args) -> int:
-    from laoke.members.services import member_pi_export
+    from laoke.members.privacy import member_pi_export
 
     paths = member_pi_export(member_id=args.member_id, out_dir=Path(args.output))
     print(json.dumps({k: str(v) for k, v in paths.items()}, ensure_ascii=False))
@@ -136,13 +136,13 @@ def cmd_export_member(args) -> int:
 
 def cmd_forget_member(args) -> int:
     from laoke.members.models import Member
-    from laoke.members.services import member_forget
+    from laoke.members.privacy import member_forget
 
     member = Member.objects.filter(pk=args.member_id).first()
     if member is None:
         print(json.dumps({"code": "NOT_FOUND", "member_id": args.member_id}), file=sys.stderr)
         return 2
-    member_forget(member=member, reason=args.reason)
+    member_forget(member_id=member.pk, reason=args.reason)
     print(json.dumps({"member_id": member.pk, "anonymised": True}))
     return 0
 

@@ -155,12 +155,17 @@ def _card_policies() -> None:
 
 def _catalog(stores: list[Store]) -> int:
     def cat(code, name, parent=None):
-        return _once(lambda: category_create(code=code, name=name, parent=parent),
-                     lambda: Category.objects.filter(code=code).first())
+        return _once(
+            lambda: category_create(code=code, name=name, parent=parent),
+            lambda: Category.objects.filter(code=code).first(),
+        )
 
     baby = cat("BABY", "母婴")
-    food, daily, durable = (cat("BABY-FOOD", "食品（奶粉/辅食）", baby), cat("BABY-DAILY", "日用（纸尿裤/洗护）", baby),
-                            cat("BABY-DUR", "耐用品（童车/童床）", baby))
+    food, daily, durable = (
+        cat("BABY-FOOD", "食品（奶粉/辅食）", baby),
+        cat("BABY-DAILY", "日用（纸尿裤/洗护）", baby),
+        cat("BABY-DUR", "耐用品（童车/童床）", baby),
+    )
     apparel = cat("WOMEN", "女装")
     dresses, coats = cat("WOMEN-DRESS", "连衣裙", apparel), cat("WOMEN-COAT", "外套", apparel)
     grocery = cat("MARKET-GROCERY", "粮油副食", cat("MARKET", "超市"))
@@ -180,17 +185,26 @@ def _catalog(stores: list[Store]) -> int:
         ("MG-003", "月饼礼盒", grocery, 19800, 8800, False),
     ]
     for sku, title, c, lp, cp, sp in products:
-        _once(lambda sku=sku, title=title, c=c, lp=lp, cp=cp, sp=sp: product_create(
-                  sku=sku, title=title, category=c, list_price_fen=lp, cost_price_fen=cp, is_special_sale=sp),
-              lambda sku=sku: Product.objects.filter(sku=sku).first())
+        _once(
+            lambda sku=sku, title=title, c=c, lp=lp, cp=cp, sp=sp: product_create(
+                sku=sku, title=title, category=c, list_price_fen=lp, cost_price_fen=cp, is_special_sale=sp
+            ),
+            lambda sku=sku: Product.objects.filter(sku=sku).first(),
+        )
     gifts = [
-        ("TOWEL", "小方巾（满150元赠）", 350), ("GIFTBOX", "外包装盒（单价≥300元赠）", 800),
-        ("CARD-GUARANTEE", "售后服务保障卡", 50), ("MOONCAKE", "月饼（节日礼品）", 2500),
+        ("TOWEL", "小方巾（满150元赠）", 350),
+        ("GIFTBOX", "外包装盒（单价≥300元赠）", 800),
+        ("CARD-GUARANTEE", "售后服务保障卡", 50),
+        ("MOONCAKE", "月饼（节日礼品）", 2500),
     ] + [(f"PTS-{lv}", f"{lv} 积分礼品", lv * 5) for lv in POINT_GIFT_LEVELS]
     physical = [s for s in stores if s.kind != Store.Kind.BRANCH]
     for code, name, cost in gifts:
-        gift = _once(lambda code=code, name=name, cost=cost: gift_item_create(code=code, name=name, unit_cost_fen=cost),
-                     lambda code=code: GiftItem.objects.filter(code=code).first())
+        gift = _once(
+            lambda code=code, name=name, cost=cost: gift_item_create(
+                code=code, name=name, unit_cost_fen=cost
+            ),
+            lambda code=code: GiftItem.objects.filter(code=code).first(),
+        )
         for store in physical:
             if not GiftStock.objects.filter(gift=gift, store=store).exists():
                 gift_stock_adjust(gift=gift, store=store, delta=50, reason="demo: opening stock")

@@ -1,0 +1,45 @@
+import json
+import logging
+from datetime import UTC, date, datetime, timedelta
+
+from laoke.core import clock
+from laoke.core.errors import REGISTRY
+from laoke.core.logging import JsonLinesFormatter, PiiFilter
+
+
+def test_business_day_is_shanghai_not_utc():
+    with clock.frozen(datetime(2026, 11, 10, 16, 30, tzinfo=UTC)):  # 00:30 on 11-11 in Shanghai
+        assert clock.today() == date(2026, 11, 11)
+        clock.advance(timedelta(hours=-1))
+        assert clock.today() == date(2026, 11, 10)
+
+
+def test_every_error_code_has_status_and_both_languages():
+    import laoke.api  # noqa: F401  (loads every app's error codes)
+
+    assert len(REGISTRY) > 30
+    for code, err in REGISTRY.items():
+        assert code == code.upper() and 400 <= err.status < 600
+        assert err.zh and err.en and err.zh != err.en, code
+
+
+def _format(msg, **extra):
+    record = logging.LogRecord("laoke.test", logging.INFO, __file__, 1, msg, (), None)
+    for k, v in extra.items():
+        setattr(record, k, v)
+    assert PiiFilter().filter(record)
+    return json.loads(JsonLinesFormatter().format(record))
+
+
+def test_log_lines_are_json_with_mobiles_masked_and_pins_dropped():
+    out = _format(
+        "member 13812345678 recharged card pin=123456",
+        card_pin="654321",
+        phone="+8613912345678",
+        data={"password": "x", "note": "call 13700001111"},
+    )
+    assert out["msg"] == "member 138****5678 recharged card pin=***"
+    assert "card_pin" not in out
+    assert out["phone"] == "+86139****5678"
+    assert out["data"] == {"password": "***", "note": "call 137****1111"}
+    assert "123456" not in json.dumps(out) and "654321" not in json.dumps(out)

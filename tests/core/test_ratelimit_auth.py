@@ -1,0 +1,82 @@
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from laoke.core import ratelimit
+from laoke.core.models import RateLimitBucket
+
+T0 = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
+
+
+def test_fixed_window(db):
+    assert [ratelimit.hit("k", limit=3, window_seconds=60, now=T0) for _ in range(4)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert ratelimit.hit("k", limit=3, window_seconds=60, now=T0 + timedelta(seconds=60))
+
+
+def test_login_locks_after_five_failures_even_with_the_right_password(staff, settings):
+    staff("cashier", username="till", password="right-password-1")
+    client = Client()
+    for _ in range(5):
+        r = client.post("/admin/login/?next=/admin/", {"username": "till", "password": "wrong"})
+        assert r.status_code == 200
+    r = client.post("/admin/login/?next=/admin/", {"username": "till", "password": "right-password-1"})
+    assert r.status_code == 200 and "_auth_user_id" not in client.session
+    assert "15" in r.content.decode()  # "try again in 15 minutes"
+    other = Client()
+    staff("cashier", username="till2", password="right-password-2")
+    r = other.post("/admin/login/?next=/admin/", {"username": "till2", "password": "right-password-2"})
+    assert r.status_code == 302  # another user on the same IP is not locked out
+
+
+naive = False
+
+
+def _naive_hit(key, *, limit, window_seconds, now):
+    """Read, then write: what rule 3 forbids."""
+    start = ratelimit._window_start(now, window_seconds)
+    row, _ = RateLimitBucket.objects.get_or_create(key=key, window_start=start)
+    if row.count >= limit:
+        return False
+    row.count += 1
+    row.save(update_fields=["count"])
+    return True
+
+
+@pytest.mark.pg
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("impl", ["guarded", "naive"])
+def test_concurrent_hits_respect_the_limit(impl):
+    hit = ratelimit.hit if impl == "guarded" else _naive_hit
+    RateLimitBucket.objects.create(key="race", window_start=ratelimit._window_start(T0, 3600), count=0)
+    n, limit = 32, 10
+    barrier = threading.Barrier(n)
+    allowed = []
+    lock = threading.Lock()
+
+    def worker():
+        try:
+            barrier.wait(timeout=30)
+            ok = hit("race", limit=limit, window_seconds=3600, now=T0)
+            with lock:
+                allowed.append(ok)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    if impl == "guarded":
+        assert sum(allowed) == limit
+    else:  # negative control: the naive version lets more through
+        assert sum(allowed) > limit
