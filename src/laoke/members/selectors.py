@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from laoke.core import clock
+from laoke.core.errors import DomainError
 
 from .models import Member, MemberRef
 from .validation import mask_mobile, normalize_mobile
@@ -53,15 +54,16 @@ def member_search(
     qs = member_visible_queryset(user)
     if q:
         q = q.strip()
-        cond = Q(name__icontains=q) | Q(code=q)
         try:
             mobile = normalize_mobile(q)
-        except Exception:  # not a phone number: search by name/code/ref only
+        except DomainError:
             mobile = None
-        if mobile:
-            cond |= Q(mobile=mobile)
-        cond |= Q(pk__in=MemberRef.objects.filter(external_id=q).values("member_id"))
-        qs = qs.filter(cond)
+        if mobile:  # a phone number is looked up exactly (index), never as a name fragment
+            qs = qs.filter(mobile=mobile)
+        else:
+            qs = qs.filter(
+                Q(code=q) | Q(name__icontains=q) | Q(pk__in=MemberRef.objects.filter(external_id=q).values("member_id"))
+            )
     if lifecycle:
         qs = qs.filter(lifecycle=lifecycle)
     if store_id:
