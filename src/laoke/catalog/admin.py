@@ -3,32 +3,22 @@ services (validated, audited); gift stock changes only through gift_stock_adjust
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import TabularInline
 
+from laoke.core.admin import ReadOnlyAdmin
 from laoke.core.money import format_yuan
 
 from .models import Category, GiftItem, GiftStock, Product
 
 
-class _ServiceOnly(ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Category)
-class CategoryAdmin(_ServiceOnly):
+class CategoryAdmin(ReadOnlyAdmin):
     list_display = ("code", "name", "parent", "path")
     search_fields = ("code", "name")
 
 
 @admin.register(Product)
-class ProductAdmin(_ServiceOnly):
+class ProductAdmin(ReadOnlyAdmin):
     list_display = ("sku", "title", "category", "list_price", "cost_price", "is_special_sale", "is_active")
     list_filter = ("is_special_sale", "is_active", "category")
     search_fields = ("sku", "title")
@@ -54,7 +44,7 @@ class GiftStockInline(TabularInline):
 
 
 @admin.register(GiftItem)
-class GiftItemAdmin(_ServiceOnly):
+class GiftItemAdmin(ReadOnlyAdmin):
     list_display = ("code", "name", "unit_cost", "is_active")
     search_fields = ("code", "name")
     inlines = [GiftStockInline]

@@ -13,6 +13,14 @@ from .roles import SCOPES
 from .services import api_token_create, api_token_revoke, store_create
 
 
+class ServiceAdmin(ModelAdmin):
+    """An admin whose saves call a service. Services open their own durable transaction, so the
+    admin must not wrap the form view in one (adapters open no transaction, rule 1)."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._changeform_view(request, object_id, form_url, extra_context)
+
+
 class ReadOnlyAdmin(ModelAdmin):
     def has_add_permission(self, request):
         return False
@@ -51,7 +59,7 @@ class StoreForm(forms.ModelForm):
 
 
 @admin.register(Store)
-class StoreAdmin(ModelAdmin):
+class StoreAdmin(ServiceAdmin):
     form = StoreForm
     list_display = ("code", "name", "kind", "parent", "is_active")
     list_filter = ("kind", "is_active")
@@ -88,7 +96,7 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(ModelAdmin):
+class ApiTokenAdmin(ServiceAdmin):
     form = ApiTokenForm
     list_display = (
         "name",

@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin, TabularInline
 
+from laoke.core.admin import ReadOnlyAdmin, ServiceAdmin
 from laoke.core.errors import DomainError
 
 from . import services
@@ -65,7 +65,8 @@ class MemberForm(forms.ModelForm):
         if "email" in payload:
             payload["email"] = payload["email"] or None
         try:
-            self.cleaned_payload = services.clean_member_data(payload)
+            values = services.clean_member_data(payload)  # the services' own rules, before saving
+            services.check_unique_contact(values, exclude_id=self.instance.pk)
         except DomainError as exc:
             field = exc.field if exc.field in self.fields else None
             field = "address_raw" if exc.field == "address" else field
@@ -77,20 +78,8 @@ class MemberForm(forms.ModelForm):
     lang = "zh-hans"
 
 
-class MemberTagInline(TabularInline):
-    from .models import MemberTag as model
-
-    extra = 0
-    fields = ("tag", "added_at", "source")
-    readonly_fields = ("tag", "added_at", "source")
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Member)
-class MemberAdmin(ModelAdmin):
+class MemberAdmin(ServiceAdmin):
     form = MemberForm
     list_display = (
         "code",
@@ -108,7 +97,6 @@ class MemberAdmin(ModelAdmin):
     list_per_page = 50
     date_hierarchy = "registered_at"
     ordering = ("-id",)
-    inlines = [MemberTagInline]
 
     @admin.display(description=_("mobile"))
     def masked_mobile(self, obj):
@@ -182,9 +170,6 @@ class MemberAdmin(ModelAdmin):
         obj.pk = saved.pk
         obj.__dict__.update(saved.__dict__)
 
-    def save_related(self, request, form, formsets, change):
-        """Tags are changed through member_tag_add/remove (sensitive-tag rules), not inlines."""
-
     def has_delete_permission(self, request, obj=None):
         return False  # members are anonymised (PIPL), merged, or kept; never deleted
 
@@ -193,23 +178,14 @@ class MemberAdmin(ModelAdmin):
 
 
 @admin.register(GroupAccount)
-class GroupAccountAdmin(ModelAdmin):
+class GroupAccountAdmin(ReadOnlyAdmin):  # written through the API/services (validated, audited)
     list_display = ("name", "kind", "contact_name", "manager", "created_at")
     search_fields = ("name",)
     readonly_fields = ("created_at",)
 
-    def has_add_permission(self, request):
-        return False  # created through the API/service (validated and audited)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Tag)
-class TagAdmin(ModelAdmin):
+class TagAdmin(ReadOnlyAdmin):
     list_display = ("name", "kind", "created_at")
     list_filter = ("kind",)
     search_fields = ("name",)
@@ -220,32 +196,14 @@ class TagAdmin(ModelAdmin):
             qs = qs.exclude(kind=Tag.Kind.SENSITIVE)
         return qs
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AttributeDefinition)
-class AttributeDefinitionAdmin(ModelAdmin):
+class AttributeDefinitionAdmin(ReadOnlyAdmin):
     list_display = ("key", "label", "type", "is_sensitive", "created_at")
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CorporateAccount)
-class CorporateAccountAdmin(ModelAdmin):
+class CorporateAccountAdmin(ReadOnlyAdmin):
     list_display = (
         "unit_name",
         "klass",
@@ -261,37 +219,16 @@ class CorporateAccountAdmin(ModelAdmin):
     def annual_spend_yuan(self, obj):
         return f"¥{obj.annual_spend_fen / 100:,.2f}"
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(MembershipCard)
-class MembershipCardAdmin(ModelAdmin):
+class MembershipCardAdmin(ReadOnlyAdmin):
     list_display = ("number", "member", "state", "issued_at", "valid_until", "fee_fen", "fee_note")
     list_filter = ("state",)
     search_fields = ("number",)
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CardPolicy)
-class CardPolicyAdmin(ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
+class CardPolicyAdmin(ReadOnlyAdmin):
     list_display = (
         "name",
         "is_active",
@@ -302,22 +239,7 @@ class CardPolicyAdmin(ModelAdmin):
         "replacement_fee_fen",
     )
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Agreement)
-class AgreementAdmin(ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
+class AgreementAdmin(ReadOnlyAdmin):
     list_display = ("version", "title", "published_at")
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -62,7 +62,9 @@ def member_search(
             qs = qs.filter(mobile=mobile)
         else:
             qs = qs.filter(
-                Q(code=q) | Q(name__icontains=q) | Q(pk__in=MemberRef.objects.filter(external_id=q).values("member_id"))
+                Q(code=q)
+                | Q(name__icontains=q)
+                | Q(pk__in=MemberRef.objects.filter(external_id=q).values("member_id"))
             )
     if lifecycle:
         qs = qs.filter(lifecycle=lifecycle)

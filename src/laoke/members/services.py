@@ -179,7 +179,7 @@ def clean_member_data(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_unique_contact(values: dict[str, Any], *, exclude_id: int | None = None) -> None:
+def check_unique_contact(values: dict[str, Any], *, exclude_id: int | None = None) -> None:
     qs = Member.objects.all()
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
@@ -245,7 +245,7 @@ def member_create(
         check_choice("consents", channel, Channel.choices)
     now = clock.now()
     with transaction.atomic(durable=True):
-        _check_unique_contact(values)
+        check_unique_contact(values)
         member = _save_unique(
             lambda: Member.objects.create(
                 code=_new_code(), registered_at=registered_at or now, created_at=now, updated_at=now, **values
@@ -273,7 +273,7 @@ def member_update(
         member = _lock_member(member_id)
         _require_active(member)
         before = member_snapshot(member)
-        _check_unique_contact(values, exclude_id=member.pk)
+        check_unique_contact(values, exclude_id=member.pk)
         for key, value in values.items():
             setattr(member, key, value)
         member.updated_at = clock.now()
