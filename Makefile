@@ -1,7 +1,7 @@
 # Laoke: `make run` sets everything up and serves on :8000; `make test` runs the whole suite.
 SHELL := /bin/bash
-PY ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then echo $$p; break; fi; done)
+PY ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	if $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then echo $$p; break; fi; done)
 VENV := .venv
 BIN := $(VENV)/bin
 PIP_FLAGS := --quiet --disable-pip-version-check

@@ -64,14 +64,35 @@ def run_one(n: int, lookups: int) -> dict:
     now = clock.now()
     cols = "code, mobile, name, gender, email, id_number, address_raw, province, city, district, address_detail, adcode, source, registered_at, lifecycle, status, exclude_personalised, is_permanent, notes, created_at, updated_at"
     rows = [
-        (f"R{i:010d}", mobiles[n + i], f"会员{i}", "", None, "", "", "", "", "", "", "", "store", now, "registered",
-         "active", False, False, "", now, now)
+        (
+            f"R{i:010d}",
+            mobiles[n + i],
+            f"会员{i}",
+            "",
+            None,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "store",
+            now,
+            "registered",
+            "active",
+            False,
+            False,
+            "",
+            now,
+            now,
+        )
         for i in range(n)
     ]
     ph = ", ".join(["%s"] * 21)
     t0 = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
-        cur.executemany(f"INSERT INTO members_member ({cols}) VALUES ({ph})", rows)  # noqa: S608
+        cur.executemany(f"INSERT INTO members_member ({cols}) VALUES ({ph})", rows)
     raw_s = time.perf_counter() - t0
 
     user = staff_user_create(username="bench", password="bench-password-1", role="cashier")
@@ -119,20 +140,45 @@ def main() -> int:
     if os.environ.get("BENCH_DATABASE_URL"):
         _ensure_pg_database(os.environ["BENCH_DATABASE_URL"])
         targets.append(("postgresql", {"DATABASE_URL": os.environ["BENCH_DATABASE_URL"]}))
-    print(f"# Laoke foundation benchmarks — {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"# Laoke foundation benchmarks — {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     for name, extra in targets:
-        env = {**os.environ, "LAOKE_DATA_DIR": tempfile.mkdtemp(prefix="laoke-bench-"), "LAOKE_TESTING": "1", **extra}
+        env = {
+            **os.environ,
+            "LAOKE_DATA_DIR": tempfile.mkdtemp(prefix="laoke-bench-"),
+            "LAOKE_TESTING": "1",
+            **extra,
+        }
         env.pop("DATABASE_URL", None) if name == "sqlite" else None
-        out = subprocess.run([sys.executable, "-m", "bench", "--child", "--members", str(args.members),
-                              "--lookups", str(args.lookups)], env=env, cwd=ROOT, capture_output=True, text=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench",
+                "--child",
+                "--members",
+                str(args.members),
+                "--lookups",
+                str(args.lookups),
+            ],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         if out.returncode != 0:
             print(out.stderr[-3000:])
             return 1
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"\n## {name} ({r['members']} members)")
-        print(f"members.create  service {r['create_service_per_s']:>10,.1f}/s   baseline raw INSERT {r['create_raw_insert_per_s']:>10,.1f}/s")
-        print(f"members.lookup  API p50 {r['lookup_api_p50_ms']:>7.3f} ms p95 {r['lookup_api_p95_ms']:>7.3f} ms   "
-              f"baseline SQL p50 {r['lookup_sql_p50_ms']:.3f} ms p95 {r['lookup_sql_p95_ms']:.3f} ms")
+        print(
+            f"members.create  service {r['create_service_per_s']:>10,.1f}/s   baseline raw INSERT {r['create_raw_insert_per_s']:>10,.1f}/s"
+        )
+        print(
+            f"members.lookup  API p50 {r['lookup_api_p50_ms']:>7.3f} ms p95 {r['lookup_api_p95_ms']:>7.3f} ms   "
+            f"baseline SQL p50 {r['lookup_sql_p50_ms']:.3f} ms p95 {r['lookup_sql_p95_ms']:.3f} ms"
+        )
     return 0
 
 
