@@ -14,6 +14,17 @@ from laoke.members.models import Channel, Member
 from laoke.members.privacy import member_view
 
 
+def _display_times(value):
+    """member_view gives ISO 8601 in the shop's zone; the page shows 'YYYY-MM-DD HH:MM'."""
+    if isinstance(value, dict):
+        return {k: _display_times(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_display_times(v) for v in value]
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        return value[:16].replace("T", " ")
+    return value
+
+
 @permission_required("members.view_member", raise_exception=True)
 def member_360(request, member_id: int):
     """One member on one page: profile, tags, attributes, consent with history, cards, refs,
@@ -23,6 +34,7 @@ def member_360(request, member_id: int):
         view = member_view(viewer=request.user, member_id=member_id)
     except DomainError as exc:
         raise Http404(exc.message(request.LANGUAGE_CODE)) from exc
+    view = _display_times(view)
     channel_labels = dict(Channel.choices)
     for c in view["consents"]:
         c["label"] = channel_labels.get(c["channel"], c["channel"])
