@@ -45,7 +45,13 @@ def cmd_demo(args) -> int:
     from laoke.demo import demo_load
 
     summary = demo_load(seed=args.seed, members=args.members)
-    print(json.dumps(summary, ensure_ascii=False))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    elif summary["loaded"]:
+        print(f"demo data loaded (seed {summary['seed']}): {summary['members']} members, {summary['products']} products, "
+              f"{summary['stores']} stores; demo staff logins for every role: {summary['staff_logins']}")
+    else:
+        print("demo data already loaded")
     return 0
 
 
@@ -161,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="load seeded demo data (skipped if already loaded)")
     d.add_argument("--seed", type=int, default=20261111)
     d.add_argument("--members", type=int, default=2000)
+    d.add_argument("--json", action="store_true", help="print the summary as JSON")
     d.set_defaults(fn=cmd_demo)
     c = sub.add_parser("createadmin", help="create the admin login if missing and print it")
     c.add_argument("--username", default="admin")
