@@ -15,13 +15,23 @@ from ninja.renderers import JSONRenderer
 from laoke.catalog.api import router as catalog_router
 from laoke.core.api import AUTH, enforce_permissions, lang_of
 from laoke.core.api_routes import router as core_router
-from laoke.core.errors import AUTH_REQUIRED, NOT_FOUND, VALIDATION_ERROR, DomainError, define
+from laoke.core.errors import (
+    AUTH_REQUIRED,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    VALIDATION_ERROR,
+    DomainError,
+    define,
+)
 from laoke.members.api import router as members_router
 
 log = logging.getLogger("laoke.api")
 
 INTERNAL_ERROR = define("INTERNAL_ERROR", 500, "服务器内部错误，请稍后重试", "Internal server error")
 BAD_REQUEST = define("BAD_REQUEST", 400, "请求格式有误", "Malformed request")
+CSRF_FAILED = define(
+    "CSRF_FAILED", 403, "页面已过期，请刷新后重试（CSRF 校验失败）", "CSRF check failed: reload the page"
+)
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -79,6 +89,8 @@ def on_http_error(request, exc: HttpError):
         return _error(request, DomainError(NOT_FOUND))
     if exc.status_code == 401:
         return _error(request, DomainError(AUTH_REQUIRED))
+    if exc.status_code == 403:
+        return _error(request, DomainError(CSRF_FAILED if "csrf" in str(exc).lower() else PERMISSION_DENIED))
     return _error(request, DomainError(BAD_REQUEST, details={"reason": str(exc)}))
 
 

@@ -48,8 +48,10 @@ def cmd_demo(args) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     elif summary["loaded"]:
-        print(f"demo data loaded (seed {summary['seed']}): {summary['members']} members, {summary['products']} products, "
-              f"{summary['stores']} stores; demo staff logins for every role: {summary['staff_logins']}")
+        print(
+            f"demo data loaded (seed {summary['seed']}): {summary['members']} members, {summary['products']} products, "
+            f"{summary['stores']} stores; demo staff logins for every role: {summary['staff_logins']}"
+        )
     else:
         print("demo data already loaded")
     return 0

@@ -43,3 +43,26 @@ def test_log_lines_are_json_with_mobiles_masked_and_pins_dropped():
     assert out["phone"] == "+86139****5678"
     assert out["data"] == {"password": "***", "note": "call 137****1111"}
     assert "123456" not in json.dumps(out) and "654321" not in json.dumps(out)
+
+
+def test_access_log_masks_mobiles_in_paths(api, caplog):
+    client = api("cashier")
+    with caplog.at_level(logging.INFO, logger="laoke.request"):
+        client.get("/api/v1/members", {"q": "13812345678"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "laoke.request"]
+    assert lines and all("13812345678" not in line for line in lines)
+    assert any("138****5678" in line for line in lines)
+
+
+def test_console_and_session_api_writes_need_csrf(staff):
+    from django.test import Client
+
+    user = staff("admin", password="csrf-pass-123")
+    client = Client(enforce_csrf_checks=True)
+    assert (
+        client.post("/admin/login/", {"username": user.username, "password": "csrf-pass-123"}).status_code
+        == 403
+    )
+    client.force_login(user)
+    r = client.post("/api/v1/stores", {"code": "X", "name": "x"}, content_type="application/json")
+    assert r.status_code == 403 and r.json()["code"] == "CSRF_FAILED"
