@@ -79,3 +79,4 @@ def test_cli_init_demo_createadmin_are_safe_to_run_twice(tmp_path):
     assert (tmp_path / "pi").glob("member-*.xlsx")
     assert "xlsx" in out
     assert '"anonymised": true' in run("forget-member", "1")
+    assert run("ledger", "check").strip().endswith("0 mismatches — OK")

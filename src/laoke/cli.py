@@ -155,6 +155,16 @@ def cmd_forget_member(args) -> int:
     return 0
 
 
+def cmd_ledger_check(args) -> int:
+    from laoke.ledger.services import ledger_check
+
+    report = ledger_check()
+    for account_id, cached, derived in report.mismatches:
+        print(f"account {account_id}: cached {cached} != derived {derived}")
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
 def cmd_manage(args) -> int:
     from django.core.management import execute_from_command_line
 
@@ -187,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("member_id", type=int)
     f.add_argument("--reason", default="member request (PIPL art. 47)")
     f.set_defaults(fn=cmd_forget_member)
+    ledger = sub.add_parser("ledger", help="the value ledger").add_subparsers(
+        dest="ledger_command", required=True
+    )
+    ledger.add_parser("check", help="recompute every balance from the transfers").set_defaults(
+        fn=cmd_ledger_check
+    )
     m = sub.add_parser("manage", help="run a Django management command")
     m.add_argument("rest", nargs=argparse.REMAINDER)
     m.set_defaults(fn=cmd_manage)

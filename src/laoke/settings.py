@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "laoke.core",
     "laoke.members",
     "laoke.catalog",
+    "laoke.ledger",
     "laoke.messaging",
     "laoke.console",
 ]
