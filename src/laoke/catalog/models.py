@@ -29,6 +29,10 @@ class Category(models.Model):
         verbose_name_plural = _("categories")
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="category_parent_name_uniq"),
+            # NULL parents are distinct in a unique constraint: top-level names need their own.
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="category_root_name_uniq"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,3 +102,6 @@ class GiftStock(models.Model):
             models.UniqueConstraint(fields=["gift", "store"], name="giftstock_gift_store_uniq"),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="giftstock_quantity_nonneg"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.gift} @ {self.store}"

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from laoke.core import clock, idempotency
 from laoke.core.audit import audit_write, diff
-from laoke.core.errors import NOT_FOUND, DomainError
+from laoke.core.errors import FIELD_INVALID, NOT_FOUND, DomainError
 from laoke.core.models import Store
 from laoke.core.validation import check_length, require
 
 from .error_codes import (
     CATEGORY_CODE_TAKEN,
     CATEGORY_CYCLE,
+    CATEGORY_NAME_TAKEN,
+    CATEGORY_TOO_DEEP,
     GIFT_CODE_TAKEN,
     GIFT_OUT_OF_STOCK,
     PRICE_INVALID,
@@ -27,6 +29,8 @@ from .error_codes import (
     STOCK_DELTA_INVALID,
 )
 from .models import Category, GiftItem, GiftStock, Product
+
+PATH_MAX = Category._meta.get_field("path").max_length
 
 
 def _check_price(field: str, value, *, required: bool) -> None:
@@ -36,16 +40,51 @@ def _check_price(field: str, value, *, required: bool) -> None:
         raise DomainError(PRICE_INVALID, field=field)
 
 
+def _text(field: str, value, max_len: int, *, required: bool = True) -> str:
+    if required:
+        require(field, value)
+    value = (value or "").strip()
+    check_length(field, value, max_len)
+    return value
+
+
+def _lock_parent(parent: Category | None) -> Category | None:
+    """Re-read the parent under a row lock: its path may have changed since the caller loaded
+    it (a concurrent move), and a move waits for this lock before rewriting paths."""
+    if parent is None:
+        return None
+    fresh = Category.objects.select_for_update().filter(pk=parent.pk).first()
+    if fresh is None:
+        raise DomainError(NOT_FOUND, field="parent")
+    return fresh
+
+
+def _check_name_free(name: str, parent: Category | None, *, exclude_pk: int | None = None) -> None:
+    qs = Category.objects.filter(name=name, parent=parent)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise DomainError(CATEGORY_NAME_TAKEN, field="name", name=name)
+
+
 def category_create(*, code: str, name: str, parent: Category | None = None, actor=None) -> Category:
-    require("code", code)
-    require("name", name)
-    check_length("code", code, 32)
-    check_length("name", name, 100)
+    code = _text("code", code, 32)
+    name = _text("name", name, 100)
     with transaction.atomic(durable=True):
+        parent = _lock_parent(parent)
         if Category.objects.filter(code=code).exists():
             raise DomainError(CATEGORY_CODE_TAKEN, field="code", code=code)
-        category = Category.objects.create(code=code, name=name, parent=parent, path="")
+        _check_name_free(name, parent)
+        try:
+            with transaction.atomic():
+                category = Category.objects.create(code=code, name=name, parent=parent, path="")
+        except IntegrityError as exc:  # lost a race to a concurrent create with the same code/name
+            if Category.objects.filter(code=code).exists():
+                raise DomainError(CATEGORY_CODE_TAKEN, field="code", code=code) from exc
+            raise DomainError(CATEGORY_NAME_TAKEN, field="name", name=name) from exc
         category.path = f"{parent.path if parent else '/'}{category.pk}/"
+        if len(category.path) > PATH_MAX:
+            raise DomainError(CATEGORY_TOO_DEEP, field="parent")
         category.save(update_fields=["path"])
         audit_write(
             action="category.create",
@@ -56,31 +95,63 @@ def category_create(*, code: str, name: str, parent: Category | None = None, act
     return category
 
 
-def category_move(*, category_id: int, new_parent: Category | None, actor=None) -> Category:
-    with transaction.atomic(durable=True):
-        category = Category.objects.select_for_update().filter(pk=category_id).first()
-        if category is None:
-            raise DomainError(NOT_FOUND, field="category_id")
+def _category_change(category_id: int, *, name: str | None, parent: Category | None, move: bool, actor):
+    """Rename and/or move a category; a move rewrites the materialised path of its subtree.
+
+    Moves are rare and trees small (hundreds of nodes): lock every category row in pk order so
+    two moves (A under B, B under A) cannot interleave into a cycle, and a concurrent create waits
+    for the move (it locks its parent) and then reads the new path.
+    """
+    list(Category.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+    category = Category.objects.filter(pk=category_id).first()
+    if category is None:
+        raise DomainError(NOT_FOUND, field="category_id")
+    before = {"name": category.name, "parent": category.parent_id, "path": category.path}
+    new_parent = category.parent
+    if move:
+        new_parent = Category.objects.filter(pk=parent.pk).first() if parent is not None else None
+        if parent is not None and new_parent is None:
+            raise DomainError(NOT_FOUND, field="parent")
         if new_parent is not None and new_parent.path.startswith(category.path):
             raise DomainError(CATEGORY_CYCLE, field="parent")
-        old_path = category.path
-        new_path = f"{new_parent.path if new_parent else '/'}{category.pk}/"
-        for node in Category.objects.select_for_update().filter(path__startswith=old_path):
+    new_name = category.name if name is None else name
+    if new_name != category.name or (new_parent.pk if new_parent else None) != category.parent_id:
+        _check_name_free(new_name, new_parent, exclude_pk=category.pk)
+    old_path = category.path
+    new_path = f"{new_parent.path if new_parent else '/'}{category.pk}/"
+    if new_path != old_path:
+        subtree = list(Category.objects.filter(path__startswith=old_path).order_by("pk"))
+        if max(len(new_path) + len(n.path) - len(old_path) for n in subtree) > PATH_MAX:
+            raise DomainError(CATEGORY_TOO_DEEP, field="parent")
+        for node in subtree:
             node.path = new_path + node.path[len(old_path) :]
-            node.save(update_fields=["path"])
-        Category.objects.filter(pk=category.pk).update(parent=new_parent)
-        category.refresh_from_db()
+        Category.objects.bulk_update(subtree, ["path"], batch_size=500)
+    Category.objects.filter(pk=category.pk).update(parent=new_parent, name=new_name)
+    category.refresh_from_db()
+    b, a = diff(before, {"name": category.name, "parent": category.parent_id, "path": category.path})
+    if a:
         audit_write(
-            action="category.move",
+            action="category.move" if "path" in a else "category.update",
             obj=category,
-            before={"path": old_path},
-            after={"path": new_path},
+            before=b,
+            after=a,
             actor=actor,
         )
     return category
 
 
-PRODUCT_FIELDS = {"title": 200}
+def category_move(*, category_id: int, new_parent: Category | None, actor=None) -> Category:
+    with transaction.atomic(durable=True):
+        return _category_change(category_id, name=None, parent=new_parent, move=True, actor=actor)
+
+
+def category_update(*, category_id: int, data: dict[str, Any], actor=None) -> Category:
+    """Change ``name`` and/or ``parent`` (a move) of a category."""
+    name = _text("name", data["name"], 100) if "name" in data else None
+    with transaction.atomic(durable=True):
+        return _category_change(
+            category_id, name=name, parent=data.get("parent"), move="parent" in data, actor=actor
+        )
 
 
 def product_create(
@@ -94,10 +165,8 @@ def product_create(
     actor=None,
     idem: idempotency.Claim | None = None,
 ) -> Product:
-    require("sku", sku)
-    require("title", title)
-    check_length("sku", sku, 64)
-    check_length("title", title, 200)
+    sku = _text("sku", sku, 64)
+    title = _text("title", title, 200)
     _check_price("list_price_fen", list_price_fen, required=True)
     _check_price("cost_price_fen", cost_price_fen, required=False)
     now = clock.now()
@@ -107,16 +176,16 @@ def product_create(
         try:
             with transaction.atomic():
                 product = Product.objects.create(
-                    sku=sku.strip(),
-                    title=title.strip(),
+                    sku=sku,
+                    title=title,
                     list_price_fen=list_price_fen,
                     cost_price_fen=cost_price_fen,
                     category=category,
-                    is_special_sale=is_special_sale,
+                    is_special_sale=bool(is_special_sale),
                     created_at=now,
                     updated_at=now,
                 )
-        except IntegrityError as exc:
+        except IntegrityError as exc:  # a concurrent create took the SKU after our check
             raise DomainError(PRODUCT_SKU_TAKEN, field="sku", sku=sku) from exc
         audit_write(action="product.create", obj=product, after=_product_snapshot(product), actor=actor)
         idempotency.complete(idem, product)
@@ -135,26 +204,36 @@ def _product_snapshot(p: Product) -> dict[str, Any]:
     }
 
 
+PRODUCT_CHANGEABLE = ("title", "list_price_fen", "cost_price_fen", "category", "is_special_sale", "is_active")
+
+
 def product_update(*, product_id: int, data: dict[str, Any], actor=None) -> Product:
+    """Change some of PRODUCT_CHANGEABLE; the SKU is the product's identity and never changes
+    (orders and imports refer to it)."""
+    unknown = set(data) - set(PRODUCT_CHANGEABLE)
+    if unknown:
+        raise DomainError(FIELD_INVALID, field=sorted(unknown)[0])
+    data = dict(data)
     if "title" in data:
-        require("title", data["title"])
-        check_length("title", data["title"], 200)
+        data["title"] = _text("title", data["title"], 200)
     if "list_price_fen" in data:
         _check_price("list_price_fen", data["list_price_fen"], required=True)
     if "cost_price_fen" in data:
         _check_price("cost_price_fen", data["cost_price_fen"], required=False)
+    for flag in ("is_special_sale", "is_active"):
+        if flag in data and not isinstance(data[flag], bool):
+            raise DomainError(FIELD_INVALID, field=flag)
     with transaction.atomic(durable=True):
         product = Product.objects.select_for_update().filter(pk=product_id).first()
         if product is None:
             raise DomainError(NOT_FOUND, field="product_id")
         before = _product_snapshot(product)
-        for key in ("title", "list_price_fen", "cost_price_fen", "category", "is_special_sale", "is_active"):
-            if key in data:
-                setattr(product, key, data[key])
-        product.updated_at = clock.now()
-        product.save()
+        for key, value in data.items():
+            setattr(product, key, value)
         b, a = diff(before, _product_snapshot(product))
         if a:
+            product.updated_at = clock.now()
+            product.save()
             audit_write(action="product.update", obj=product, before=b, after=a, actor=actor)
     return product
 
@@ -162,24 +241,75 @@ def product_update(*, product_id: int, data: dict[str, Any], actor=None) -> Prod
 def gift_item_create(
     *, code: str, name: str, unit_cost_fen: int = 0, description: str = "", actor=None
 ) -> GiftItem:
-    require("code", code)
-    require("name", name)
-    check_length("code", code, 32)
-    check_length("name", name, 100)
-    check_length("description", description, 255)
+    code = _text("code", code, 32)
+    name = _text("name", name, 100)
+    description = _text("description", description, 255, required=False)
     _check_price("unit_cost_fen", unit_cost_fen, required=True)
     with transaction.atomic(durable=True):
         if GiftItem.objects.filter(code=code).exists():
             raise DomainError(GIFT_CODE_TAKEN, field="code", code=code)
-        gift = GiftItem.objects.create(
-            code=code, name=name, unit_cost_fen=unit_cost_fen, description=description, created_at=clock.now()
+        try:
+            with transaction.atomic():
+                gift = GiftItem.objects.create(
+                    code=code,
+                    name=name,
+                    unit_cost_fen=unit_cost_fen,
+                    description=description,
+                    created_at=clock.now(),
+                )
+        except IntegrityError as exc:
+            raise DomainError(GIFT_CODE_TAKEN, field="code", code=code) from exc
+        audit_write(
+            action="gift_item.create",
+            obj=gift,
+            after={"code": code, "name": name, "unit_cost_fen": unit_cost_fen},
+            actor=actor,
         )
-        audit_write(action="gift_item.create", obj=gift, after={"code": code, "name": name}, actor=actor)
+    return gift
+
+
+def _gift_snapshot(g: GiftItem) -> dict[str, Any]:
+    return {
+        "name": g.name,
+        "unit_cost_fen": g.unit_cost_fen,
+        "description": g.description,
+        "is_active": g.is_active,
+    }
+
+
+def gift_item_update(*, gift_id: int, data: dict[str, Any], actor=None) -> GiftItem:
+    """Change name, unit cost, description or the active flag (the code is the identity)."""
+    unknown = set(data) - {"name", "unit_cost_fen", "description", "is_active"}
+    if unknown:
+        raise DomainError(FIELD_INVALID, field=sorted(unknown)[0])
+    data = dict(data)
+    if "name" in data:
+        data["name"] = _text("name", data["name"], 100)
+    if "description" in data:
+        data["description"] = _text("description", data["description"], 255, required=False)
+    if "unit_cost_fen" in data:
+        _check_price("unit_cost_fen", data["unit_cost_fen"], required=True)
+    if "is_active" in data and not isinstance(data["is_active"], bool):
+        raise DomainError(FIELD_INVALID, field="is_active")
+    with transaction.atomic(durable=True):
+        gift = GiftItem.objects.select_for_update().filter(pk=gift_id).first()
+        if gift is None:
+            raise DomainError(NOT_FOUND, field="gift_id")
+        before = _gift_snapshot(gift)
+        for key, value in data.items():
+            setattr(gift, key, value)
+        b, a = diff(before, _gift_snapshot(gift))
+        if a:
+            gift.save(update_fields=list(a))
+            audit_write(action="gift_item.update", obj=gift, before=b, after=a, actor=actor)
     return gift
 
 
 # A test-only switch for the negative control of the stock race test: read, check, save.
 _UNGUARDED_FOR_TESTS = False
+
+
+STOCK_DELTA_MAX = 1_000_000
 
 
 def gift_stock_adjust(
@@ -191,39 +321,48 @@ def gift_stock_adjust(
     actor=None,
     idem: idempotency.Claim | None = None,
 ) -> GiftStock:
-    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
-        raise DomainError(STOCK_DELTA_INVALID, field="delta")
-    require("reason", reason)
-    check_length("reason", reason, 200)
+    """Add (delivery, count correction) or remove (handed out, damaged) gift stock at a store."""
     with transaction.atomic(durable=True):
-        GiftStock.objects.get_or_create(gift=gift, store=store, defaults={"quantity": 0})
-        if _UNGUARDED_FOR_TESTS:
-            row = GiftStock.objects.get(gift=gift, store=store)
-            ok = row.quantity + delta >= 0
-            if ok:
-                row.quantity += delta
-                row.save(update_fields=["quantity"])
-        else:
-            ok = (
-                GiftStock.objects.filter(
-                    gift=gift, store=store, quantity__gte=-delta if delta < 0 else 0
-                ).update(quantity=F("quantity") + delta)
-                == 1
-            )
-        stock = GiftStock.objects.get(gift=gift, store=store)
-        if not ok:
-            raise DomainError(GIFT_OUT_OF_STOCK, field="delta", available=stock.quantity)
-        audit_write(
-            action="gift_stock.adjust",
-            obj=stock,
-            after={
-                "gift": gift.code,
-                "store": store.code,
-                "delta": delta,
-                "quantity": stock.quantity,
-                "reason": reason,
-            },
-            actor=actor,
-        )
+        stock = _gift_stock_adjust(gift=gift, store=store, delta=delta, reason=reason, actor=actor)
         idempotency.complete(idem, stock)
+    return stock
+
+
+def _gift_stock_adjust(*, gift: GiftItem, store: Store, delta: int, reason: str, actor=None) -> GiftStock:
+    """The guarded stock change inside the caller's transaction (a points redemption takes the
+    gift out in the same transaction that spends the points)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("_gift_stock_adjust needs the caller's transaction")
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 or abs(delta) > STOCK_DELTA_MAX:
+        raise DomainError(STOCK_DELTA_INVALID, field="delta")
+    reason = _text("reason", reason, 200)
+    GiftStock.objects.get_or_create(gift=gift, store=store, defaults={"quantity": 0})
+    if _UNGUARDED_FOR_TESTS:
+        row = GiftStock.objects.get(gift=gift, store=store)
+        ok = row.quantity + delta >= 0
+        if ok:
+            row.quantity += delta
+            row.save(update_fields=["quantity"])
+    else:
+        ok = (
+            GiftStock.objects.filter(gift=gift, store=store, quantity__gte=-delta).update(
+                quantity=F("quantity") + delta
+            )
+            == 1
+        )
+    stock = GiftStock.objects.select_related("gift", "store").get(gift=gift, store=store)
+    if not ok:
+        raise DomainError(GIFT_OUT_OF_STOCK, field="delta", available=stock.quantity)
+    audit_write(
+        action="gift_stock.adjust",
+        obj=stock,
+        after={
+            "gift": gift.code,
+            "store": store.code,
+            "delta": delta,
+            "quantity": stock.quantity,
+            "reason": reason,
+        },
+        actor=actor,
+    )
     return stock
