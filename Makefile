@@ -40,8 +40,12 @@ test: install-dev
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/laoke_bench
 bench: install-dev
-	$(BIN)/python -m bench
+	@if pg_isready -q -h 127.0.0.1 2>/dev/null; then \
+		BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench && \
+		BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.ledger; \
+	else echo "(no PostgreSQL on 127.0.0.1: SQLite figures only)"; $(BIN)/python -m bench; fi
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
