@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "laoke.catalog",
     "laoke.ledger",
     "laoke.messaging",
+    "laoke.cards",
     "laoke.console",
 ]
 
@@ -224,6 +225,8 @@ LAOKE = {
     "MESSAGING_BATCH_SIZE": 200,
     "MESSAGING_MAX_ATTEMPTS": 5,
     "IDEMPOTENCY_LEASE_SECONDS": 60,
+    # Stored value: a wallet falling below this (fen) gets one reminder (seed 003 preset: 20元).
+    "LOW_BALANCE_THRESHOLD_FEN": int(os.environ.get("LAOKE_LOW_BALANCE_FEN", "2000")),
 }
 
 from laoke.unfold_settings import UNFOLD  # noqa: E402,F401  (console look and navigation)
