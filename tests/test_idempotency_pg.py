@@ -81,3 +81,22 @@ def test_negative_control_without_key_duplicates(secret):
     results = _race(secret, key=None)
     assert all(status == 201 for status, _ in results), results
     assert Member.objects.filter(name=BODY["name"]).count() > 1
+
+
+def test_a_failure_inside_the_service_releases_the_key_and_concurrent_retries_succeed_once(secret):
+    from laoke.core.models import IdempotencyRecord
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_ACCEPT_LANGUAGE="en")
+    # The schema accepts this body; the service rejects the mobile after the key was claimed.
+    bad = {"name": BODY["name"], "mobile": "123"}
+    r = client.post(
+        "/api/v1/members", bad, content_type="application/json", HTTP_IDEMPOTENCY_KEY="race-key-2"
+    )
+    assert r.status_code == 422 and r.json()["code"] == "MEMBER_MOBILE_INVALID"
+    assert not IdempotencyRecord.objects.filter(key="race-key-2").exists()
+    assert not Member.objects.filter(name=BODY["name"]).exists()
+    # The client retries with the same key and a corrected body, here 16 times at once.
+    results = _race(secret, key="race-key-2")
+    assert Member.objects.filter(name=BODY["name"]).count() == 1
+    assert all(status in (201, 409) for status, _ in results), results
+    assert [status for status, _ in results].count(201) >= 1

@@ -103,8 +103,8 @@ def cmd_serve(args) -> int:
         str(args.workers),
         "--threads",
         "4",
-        "--access-logfile",
-        "-",
+        # No gunicorn access log: it would write raw URLs (mobiles in ?q=). The app logs each
+        # request as a JSON line through the PII filter (laoke.request).
         "--graceful-timeout",
         "10",
     ]

@@ -27,6 +27,7 @@ from laoke.core.services import staff_user_create, store_create
 from laoke.members.models import (
     Agreement,
     AttributeDefinition,
+    AttributeValue,
     CardPolicy,
     Channel,
     Consent,
@@ -211,7 +212,14 @@ def _catalog(stores: list[Store]) -> int:
     return len(products)
 
 
-def _members(rng: random.Random, n: int, stores: list[Store], groups, tags: list[Tag]) -> int:
+def _members(
+    rng: random.Random,
+    n: int,
+    stores: list[Store],
+    groups,
+    tags: list[Tag],
+    attrs: dict[str, AttributeDefinition],
+) -> int:
     now = clock.now()
     shop_stores = [s for s in stores if s.kind != Store.Kind.BRANCH]
     used: set[str] = set()
@@ -265,8 +273,9 @@ def _members(rng: random.Random, n: int, stores: list[Store], groups, tags: list
     for start in range(0, len(rows), 2000):
         Member.objects.bulk_create(rows[start : start + 2000])
     members = list(Member.objects.order_by("pk").values_list("pk", "registered_at", "mobile"))
-    consents, events, member_tags = [], [], []
+    consents, events, member_tags, values = [], [], [], []
     general = [t for t in tags if not t.is_sensitive]
+    size, baby = attrs["size"], attrs["baby_age_months"]
     for pk, registered, mobile in members:
         for channel in (Channel.SMS, Channel.EMAIL):
             if channel == Channel.SMS and not mobile:
@@ -283,7 +292,20 @@ def _members(rng: random.Random, n: int, stores: list[Store], groups, tags: list
             )
         for tag in rng.sample(general, k=rng.choice([0, 0, 1, 1, 2])):
             member_tags.append(MemberTag(member_id=pk, tag=tag, added_at=registered, source="demo"))
-    for batch in (consents, events, member_tags):
+        # Custom attributes in their typed columns, as member_attribute_set stores them.
+        if rng.random() < 0.35:
+            values.append(
+                AttributeValue(
+                    member_id=pk, definition=size, value_text=rng.choice(size.choices), updated_at=registered
+                )
+            )
+        if rng.random() < 0.15:
+            values.append(
+                AttributeValue(
+                    member_id=pk, definition=baby, value_int=rng.randrange(37), updated_at=registered
+                )
+            )
+    for batch in (consents, events, member_tags, values):
         for start in range(0, len(batch), 2000):
             type(batch[0]).objects.bulk_create(batch[start : start + 2000])
     return len(members)
@@ -323,16 +345,18 @@ def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
             ("三高人群", Tag.Kind.SENSITIVE),
         ]
     ]
-    _once(
-        lambda: attribute_definition_create(
-            key="size", label="尺码", type="choice", choices=["S", "M", "L", "XL"]
+    attrs = {
+        "size": _once(
+            lambda: attribute_definition_create(
+                key="size", label="尺码", type="choice", choices=["S", "M", "L", "XL"]
+            ),
+            lambda: AttributeDefinition.objects.filter(key="size").first(),
         ),
-        lambda: AttributeDefinition.objects.filter(key="size").first(),
-    )
-    _once(
-        lambda: attribute_definition_create(key="baby_age_months", label="宝宝月龄", type="integer"),
-        lambda: AttributeDefinition.objects.filter(key="baby_age_months").first(),
-    )
+        "baby_age_months": _once(
+            lambda: attribute_definition_create(key="baby_age_months", label="宝宝月龄", type="integer"),
+            lambda: AttributeDefinition.objects.filter(key="baby_age_months").first(),
+        ),
+    }
     _once(
         lambda: agreement_publish(
             version="1.0", title="会员协议", body="欢迎加入会员。我们依法保护您的个人信息……"
@@ -359,7 +383,7 @@ def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
     n_products = _catalog(stores)
     with transaction.atomic(durable=True):
         _card_policies()
-        n_members = _members(rng, members, stores, groups, tags)
+        n_members = _members(rng, members, stores, groups, tags, attrs)
         audit_write(action="demo.load", object_type="demo", after={"seed": seed, "members": n_members})
     logins = settings.DATA_DIR / "demo_logins.txt"
     logins.write_text("".join(f"{u}\t{password}\n" for u in staff))
