@@ -10,10 +10,11 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 
 check-python:
 	@test -n "$(PY)" || { echo "Laoke needs Python >= 3.11 (python3.11, python3.12 or python3.13 on PATH)"; exit 1; }
+	@$(PY) -c 'import ensurepip, venv' 2>/dev/null || { \
+		echo "$(PY) cannot create virtualenvs; install its venv module (Debian/Ubuntu: apt-get install python3-venv)"; exit 1; }
 
 $(BIN)/python: | check-python
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install $(PIP_FLAGS) -e .
@@ -38,6 +39,7 @@ serve: install
 test: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/laoke manage makemigrations --check --dry-run
 	$(BIN)/pytest
 
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/laoke_bench
