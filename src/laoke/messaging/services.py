@@ -1,20 +1,34 @@
 """The outbox (ARCHITECTURE rule 7): rows first, sending second.
 
 - ``message_enqueue`` writes the row (unique per purpose and member, so enqueueing twice is a
-  no-op) and decides at once whether it may go at all: no address for the channel, or for
-  marketing no granted consent / an unsubscribe / an inactive member → stored as ``suppressed``
-  with the reason (visible, never silently dropped). Transactional messages (balance changes,
-  card recharge) ignore marketing opt-outs but still need an address. After commit it kicks
-  the dispatcher.
+  no-op that returns the first row, whatever the second call's text) and decides at once
+  whether it may go at all. Decision: a message that may not go is *stored* as ``suppressed``
+  with the reason, not refused with an error — a campaign of 50,000 must not stop at the first
+  member without a mobile, the reasons are countable in the progress view, and re-enqueueing the
+  same purpose stays a no-op. Only programming errors (unknown channel, empty body or purpose)
+  raise. The reasons:
+    * ``no address for this channel`` — SMS needs a mobile, email an email address; this holds
+      for transactional messages too;
+    * ``member merged`` / ``member anonymised`` — only active members are written to;
+    * marketing only: ``unsubscribed`` (consent withdrawn on that channel) and ``no marketing
+      consent`` (no consent recorded: marketing needs an explicit opt-in, Advertising Law
+      art. 43 / PIPL art. 13).
+  Transactional messages (balance change, card recharge) ignore marketing opt-outs.
+  ``exclude_personalised`` (PIPL art. 24) does NOT suppress here: it bars *personalised*
+  targeting, which segmentation enforces when it picks the audience; a non-personalised
+  marketing message (a store-wide announcement to everyone who opted in) still goes.
+  After commit it kicks the dispatcher (Huey), so sending never holds the writer's locks.
 - ``message_claim_batch`` is the one claim helper: on PostgreSQL ``UPDATE … WHERE id IN (SELECT
   … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING id``, so several workers never claim the same row;
   on SQLite the same statement without the lock clause (IMMEDIATE transactions serialise
   writers).
 - ``message_send_batch`` calls the provider outside any transaction and lock, then records the
-  outcome with a guarded UPDATE (only a row still ``sending`` changes). Transient errors go back
-  to ``waiting`` with exponential backoff; permanent errors and the last attempt → ``failed``.
+  outcome with a guarded UPDATE (only a row still ``sending`` under the same lease changes).
+  Transient errors go back to ``waiting`` with exponential backoff; permanent errors and the
+  last attempt → ``failed``; over the provider's rate → back to waiting for the next minute
+  without counting an attempt; any other exception → outcome unknown, left to the resolver.
 - ``messaging_tick(now)`` first resolves expired leases by asking the provider what happened
-  (sent → sent; otherwise back to waiting), then sends what is due.
+  (sent → sent; failed → failed; unknown → back to waiting), then sends what is due.
 """
 
 from __future__ import annotations
@@ -24,14 +38,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 
-from laoke.core import clock
-from laoke.core.errors import DomainError
+from laoke.core import clock, ratelimit
+from laoke.core.errors import NOT_FOUND, DomainError
+from laoke.core.validation import check_choice, check_length
 from laoke.members.models import Consent, Member
 
 from .error_codes import MESSAGE_BODY_REQUIRED, MESSAGE_CHANNEL_INVALID, MESSAGE_PURPOSE_INVALID
 from .models import Message
-from .providers import PermanentSendError, TransientSendError, provider_for
+from .providers import PermanentSendError, Provider, TransientSendError, provider_for
 
 log = logging.getLogger("laoke.messaging")
 
@@ -53,8 +69,11 @@ def _address(member: Member, channel: str) -> str | None:
 
 
 def _suppression(member: Member, channel: str, kind: str) -> str:
+    """Why this message may not go ('' = it may). See the module docstring."""
     if member.status != Member.Status.ACTIVE:
         return f"member {member.status}"
+    if not _address(member, channel):
+        return "no address for this channel"
     if kind == Message.Kind.MARKETING:
         consent = (
             Consent.objects.filter(member=member, channel=channel).values_list("state", flat=True).first()
@@ -64,6 +83,9 @@ def _suppression(member: Member, channel: str, kind: str) -> str:
         if consent != Consent.State.GRANTED:
             return "no marketing consent"
     return ""
+
+
+SMS_BODY_MAX = 1000  # carriers refuse longer concatenated SMS (≈ 15 segments)
 
 
 def _message_enqueue(
@@ -78,29 +100,39 @@ def _message_enqueue(
     not_before: datetime | None = None,
     job_id: str = "",
 ) -> Message:
+    """Write one outgoing message inside the caller's transaction (a balance change and its
+    notice commit together, or neither). Returns the row, new or already there."""
     if not connection.in_atomic_block:
         raise RuntimeError("_message_enqueue needs the caller's transaction")
     if not purpose or len(purpose) > 120:
         raise DomainError(MESSAGE_PURPOSE_INVALID, field="purpose")
     if channel not in Message.Channel.values:
         raise DomainError(MESSAGE_CHANNEL_INVALID, field="channel", channel=channel)
-    if not body:
+    check_choice("kind", kind, Message.Kind.values)
+    if not body or not body.strip():
         raise DomainError(MESSAGE_BODY_REQUIRED, field="body")
+    check_length("body", body, SMS_BODY_MAX if channel == Message.Channel.SMS else 200_000)
+    check_length("subject", subject, 200)
+    check_length("job_id", job_id, 64)
     existing = Message.objects.filter(purpose=purpose, member=member).first()
     if existing is not None:
         return existing
+    # The caller's object may be stale (merged or forgotten meanwhile): decide on the row.
+    current = Member.objects.filter(pk=member.pk).only("mobile", "email", "status").first()
+    if current is None:
+        raise DomainError(NOT_FOUND, field="member")
     now = clock.now()
-    address = _address(member, channel)
-    reason = "no address for this channel" if not address else _suppression(member, channel, kind)
+    address = _address(current, channel)
+    reason = _suppression(current, channel, kind)
     try:
         with transaction.atomic():
             message = Message.objects.create(
                 purpose=purpose,
-                member=member,
+                member=current,
                 channel=channel,
                 kind=kind,
                 to_address=address or "",
-                subject=subject[:200],
+                subject=subject,
                 body=body,
                 html_body=html_body,
                 state=Message.State.SUPPRESSED if reason else Message.State.WAITING,
@@ -117,10 +149,31 @@ def _message_enqueue(
     return message
 
 
-def message_enqueue(**kwargs) -> Message:
+def message_enqueue(
+    *,
+    purpose: str,
+    member: Member,
+    channel: str,
+    kind: str,
+    body: str,
+    subject: str = "",
+    html_body: str = "",
+    not_before: datetime | None = None,
+    job_id: str = "",
+) -> Message:
     """Public form of :func:`_message_enqueue` for callers without their own transaction."""
     with transaction.atomic(durable=True):
-        return _message_enqueue(**kwargs)
+        return _message_enqueue(
+            purpose=purpose,
+            member=member,
+            channel=channel,
+            kind=kind,
+            body=body,
+            subject=subject,
+            html_body=html_body,
+            not_before=not_before,
+            job_id=job_id,
+        )
 
 
 def _kick() -> None:
@@ -140,47 +193,159 @@ UPDATE messaging_message
    SET state = 'sending', lease_until = %s, attempts = attempts + 1
  WHERE id IN (
        SELECT id FROM messaging_message
-        WHERE state = 'waiting' AND not_before <= %s
+        WHERE state = 'waiting' AND not_before <= %s{channel}
         ORDER BY id
         LIMIT %s{lock})
 RETURNING id
 """
 
 
-def message_claim_batch(*, now: datetime, limit: int | None = None) -> list[int]:
+def _lease_until(now: datetime) -> datetime:
+    """The lease a claim at ``now`` sets. It doubles as the claim's fencing token: a row is only
+    sent and finished by the worker whose lease it still carries (a reclaim after an expired
+    lease happens at a later ``now`` and so carries a different lease)."""
+    return now + timedelta(seconds=settings.LAOKE["MESSAGING_LEASE_SECONDS"])
+
+
+def message_claim_batch(*, now: datetime, limit: int | None = None, channel: str | None = None) -> list[int]:
+    """Claim up to ``limit`` due waiting messages (optionally of one channel) for this worker.
+
+    PostgreSQL: the inner SELECT locks its rows with SKIP LOCKED, so concurrent workers take
+    disjoint batches without waiting for each other. SQLite: the same statement without the lock
+    clause; write transactions are IMMEDIATE, so claims are serialised and each sees the last.
+    """
     limit = limit or settings.LAOKE["MESSAGING_BATCH_SIZE"]
-    lease = now + timedelta(seconds=settings.LAOKE["MESSAGING_LEASE_SECONDS"])
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    adapt = connection.ops.adapt_datetimefield_value  # the same text the ORM writes on SQLite
+    params: list = [adapt(_lease_until(now)), adapt(now)]
+    channel_clause = ""
+    if channel is not None:
+        channel_clause = " AND channel = %s"
+        params.append(channel)
+    params.append(limit)
+    if _NAIVE_CLAIM_FOR_TESTS:
+        return _naive_claim(params, channel_clause)
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(_CLAIM_SQL.format(lock=lock), [lease, now, limit])
+        cur.execute(_CLAIM_SQL.format(lock=lock, channel=channel_clause), params)
         return sorted(row[0] for row in cur.fetchall())
 
 
+# A test-only switch for the negative control of the claim race: no lock clause, and the ids
+# read first and updated in a second statement (what the one claim helper exists to prevent).
+_NAIVE_CLAIM_FOR_TESTS = False
+
+
+_NAIVE_SELECT_SQL = "SELECT id FROM messaging_message WHERE state = 'waiting' AND not_before <= %s{channel} ORDER BY id LIMIT %s"
+
+
+def _naive_claim(params: list, channel_clause: str) -> list[int]:
+    """(PostgreSQL only: ``= ANY``.)"""
+    lease, now, *rest = params
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(_NAIVE_SELECT_SQL.format(channel=channel_clause), [now, *rest])
+        ids = [row[0] for row in cur.fetchall()]
+        if ids:
+            cur.execute(
+                "UPDATE messaging_message SET state = 'sending', lease_until = %s, attempts = attempts + 1"
+                " WHERE id = ANY(%s)",
+                [lease, ids],
+            )
+        return sorted(ids)
+
+
 def _backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min … capped at an hour."""
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
-def _finish(message_id: int, **values) -> bool:
+def _finish(message_id: int, lease: datetime | None, **values) -> bool:
+    """Record an outcome, only if the row is still in ``sending`` under this lease (``None``:
+    under any lease — used by the resolver, which acts on expired leases only)."""
+    qs = Message.objects.filter(pk=message_id, state=Message.State.SENDING)
+    if lease is not None:
+        qs = qs.filter(lease_until=lease)
     with transaction.atomic():
-        return Message.objects.filter(pk=message_id, state=Message.State.SENDING).update(**values) == 1
+        return qs.update(**values) == 1
+
+
+def _release(ids: list[int], lease: datetime, not_before: datetime) -> int:
+    """Put claimed rows back untouched (not an attempt): over the provider's rate."""
+    with transaction.atomic():
+        return Message.objects.filter(pk__in=ids, state=Message.State.SENDING, lease_until=lease).update(
+            state=Message.State.WAITING,
+            lease_until=None,
+            not_before=not_before,
+            attempts=F("attempts") - 1,
+        )
+
+
+def _next_minute(now: datetime) -> datetime:
+    return now.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
 def message_send_batch(ids: list[int], *, now: datetime) -> dict[str, int]:
-    outcome = {"sent": 0, "retry": 0, "failed": 0}
+    """Send rows claimed by ``message_claim_batch(now=now)``, outside any transaction or lock.
+
+    Each row is re-checked right before its hand-over (still ours, enough of the lease left on
+    the real clock) so a slow batch never sends a row that another worker may have resolved and
+    reclaimed meanwhile; rows not handed over (out of time, over the provider's rate) go back to
+    waiting untouched; each outcome is a short guarded UPDATE.
+    """
+    outcome = {"sent": 0, "retry": 0, "failed": 0, "deferred": 0, "unknown": 0}
     max_attempts = settings.LAOKE["MESSAGING_MAX_ATTEMPTS"]
-    for message in Message.objects.filter(pk__in=ids, state=Message.State.SENDING).order_by("pk"):
-        provider = provider_for(message.channel)
+    lease = _lease_until(now)
+    # Start a hand-over only while a quarter of the lease is left, so the send (whose provider
+    # timeout must be shorter than that) ends before a resolver could look at the row.
+    margin = timedelta(seconds=settings.LAOKE["MESSAGING_LEASE_SECONDS"] / 4)
+    providers: dict[str, Provider] = {}
+    pending = list(
+        Message.objects.filter(pk__in=ids, state=Message.State.SENDING, lease_until=lease)
+        .select_related("member")
+        .order_by("pk")
+    )
+    held_back: dict[str, datetime] = {}  # channel → not_before for rows we will not send now
+    for message in pending:
+        if message.channel not in held_back and clock.now() >= lease - margin:
+            held_back[message.channel] = now  # out of time: hand the rest back, untouched
+        if message.channel in held_back:
+            outcome["deferred"] += _release([message.pk], lease, held_back[message.channel])
+            continue
+        if message.member.status == Member.Status.ANONYMISED:  # forgotten after it was queued
+            _finish(
+                message.pk,
+                lease,
+                state=Message.State.SUPPRESSED,
+                lease_until=None,
+                error=_FORGOTTEN,
+                **_ERASED,
+            )
+            continue
+        provider = providers.get(message.channel)
+        if provider is None:
+            provider = providers[message.channel] = provider_for(message.channel)
+        if not Message.objects.filter(pk=message.pk, state=Message.State.SENDING, lease_until=lease).exists():
+            continue  # no longer ours (resolved elsewhere): not ours to send
+        rate = getattr(provider, "rate_per_minute", None)
+        if rate and not ratelimit.hit(f"messaging:{provider.name}", limit=rate, window_seconds=60, now=now):
+            held_back[message.channel] = _next_minute(now)  # over the provider's rate
+            outcome["deferred"] += _release([message.pk], lease, held_back[message.channel])
+            continue
         try:
             result = provider.send(message)
         except TransientSendError as exc:
             if message.attempts >= max_attempts:
                 _finish(
-                    message.pk, state=Message.State.FAILED, error=f"gave up: {exc}"[:500], lease_until=None
+                    message.pk,
+                    lease,
+                    state=Message.State.FAILED,
+                    error=f"gave up after {message.attempts} attempts: {exc}"[:500],
+                    lease_until=None,
                 )
                 outcome["failed"] += 1
             else:
                 _finish(
                     message.pk,
+                    lease,
                     state=Message.State.WAITING,
                     error=str(exc)[:500],
                     lease_until=None,
@@ -189,11 +354,16 @@ def message_send_batch(ids: list[int], *, now: datetime) -> dict[str, int]:
                 outcome["retry"] += 1
             continue
         except PermanentSendError as exc:
-            _finish(message.pk, state=Message.State.FAILED, error=str(exc)[:500], lease_until=None)
+            _finish(message.pk, lease, state=Message.State.FAILED, error=str(exc)[:500], lease_until=None)
             outcome["failed"] += 1
+            continue
+        except Exception:  # the outcome is unknown: leave the claim for the lease resolver
+            log.exception("provider %s raised while sending message %s", provider.name, message.pk)
+            outcome["unknown"] += 1
             continue
         _finish(
             message.pk,
+            lease,
             state=Message.State.SENT,
             provider=provider.name,
             provider_message_id=result.provider_message_id[:128],
@@ -207,27 +377,91 @@ def message_send_batch(ids: list[int], *, now: datetime) -> dict[str, int]:
 
 
 def _resolve_expired_leases(now: datetime) -> dict[str, int]:
-    resolved = {"confirmed": 0, "requeued": 0}
-    for message in Message.objects.filter(state=Message.State.SENDING, lease_until__lt=now).order_by("pk"):
-        status = provider_for(message.channel).status(message)
+    """A worker died (or stalled) between claim and outcome. Ask the provider what became of
+    each such message — never resend blindly: sent → sent; failed → failed; unknown (it never
+    got there) → waiting, to be claimed again."""
+    resolved = {"confirmed": 0, "requeued": 0, "lost": 0}
+    expired = Message.objects.filter(state=Message.State.SENDING, lease_until__lt=now).order_by("pk")
+    providers: dict[str, Provider] = {}
+    for message in expired:
+        provider = providers.get(message.channel)
+        if provider is None:
+            provider = providers[message.channel] = provider_for(message.channel)
+        try:
+            status = provider.status(message)
+        except Exception:  # cannot tell yet: leave it expired and ask again next tick
+            log.exception("provider %s could not report on message %s", provider.name, message.pk)
+            continue
         if status == "sent":
-            if _finish(message.pk, state=Message.State.SENT, sent_at=now, lease_until=None):
+            if _finish(
+                message.pk,
+                None,
+                state=Message.State.SENT,
+                provider=provider.name,
+                sent_at=now,
+                lease_until=None,
+                error="",
+            ):
                 resolved["confirmed"] += 1
         elif status == "failed":
-            _finish(
-                message.pk, state=Message.State.FAILED, error="provider reports failure", lease_until=None
-            )
-        elif _finish(message.pk, state=Message.State.WAITING, lease_until=None):
+            if _finish(
+                message.pk,
+                None,
+                state=Message.State.FAILED,
+                error="provider reports failure",
+                lease_until=None,
+            ):
+                resolved["lost"] += 1
+        elif _finish(message.pk, None, state=Message.State.WAITING, lease_until=None):
             resolved["requeued"] += 1
     return resolved
 
 
+# --- personal information ----------------------------------------------------------------------
+
+_ERASED = {"to_address": "", "subject": "", "body": "", "html_body": ""}
+_FORGOTTEN = "member anonymised"
+
+
+def messaging_privacy_tick(now: datetime, *, chunk: int = 2000) -> int:
+    """PIPL deletion reaches the outbox: messages of anonymised members lose their address and
+    text (the row, its purpose, state and dates stay for counts), and ones not yet sent never
+    go. members.member_forget cannot call up into messaging (layers), so this tick does it; the
+    sender also checks the member right before each hand-over. A row being sent right now is
+    left to its outcome and scrubbed on the next tick. Returns the number of rows scrubbed."""
+    scrubbed = 0
+    forgotten = (
+        Message.objects.filter(member__status=Member.Status.ANONYMISED)
+        .exclude(state=Message.State.SENDING)
+        .exclude(to_address="", subject="", body="", html_body="")
+    )
+    while True:
+        with transaction.atomic():
+            ids = list(forgotten.order_by("pk").values_list("pk", flat=True)[:chunk])
+            if not ids:
+                return scrubbed
+            Message.objects.filter(pk__in=ids, state=Message.State.WAITING).update(
+                state=Message.State.SUPPRESSED, error=_FORGOTTEN
+            )
+            scrubbed += Message.objects.filter(pk__in=ids).update(**_ERASED)
+
+
 def messaging_tick(now: datetime, *, max_batches: int = 50) -> dict[str, int]:
-    totals = {"sent": 0, "retry": 0, "failed": 0, **_resolve_expired_leases(now)}
-    for _ in range(max_batches):
-        ids = message_claim_batch(now=now)
-        if not ids:
-            break
-        for key, value in message_send_batch(ids, now=now).items():
-            totals[key] += value
+    """The dispatcher (Huey runs it every minute and after commits that enqueue): resolve
+    expired leases, then claim and send due messages channel by channel, each channel in
+    batches of its provider's size, until nothing is due or ``max_batches`` is reached."""
+    totals = {"sent": 0, "retry": 0, "failed": 0, "deferred": 0, "unknown": 0, **_resolve_expired_leases(now)}
+    cap = settings.LAOKE["MESSAGING_BATCH_SIZE"]
+    for channel in settings.LAOKE["MESSAGING_PROVIDERS"]:
+        provider = provider_for(channel)
+        limit = max(1, min(getattr(provider, "batch_size", cap) or cap, cap))
+        for _ in range(max_batches):
+            ids = message_claim_batch(now=now, limit=limit, channel=channel)
+            if not ids:
+                break
+            result = message_send_batch(ids, now=now)
+            for key, value in result.items():
+                totals[key] += value
+            if result["deferred"]:
+                break  # over this provider's rate: the rest waits for the next minute
     return totals
