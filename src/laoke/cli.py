@@ -107,6 +107,7 @@ def cmd_serve(args) -> int:
         # request as a JSON line through the PII filter (laoke.request).
         "--graceful-timeout",
         "10",
+        "--no-control-socket",  # gunicorn 27 would otherwise open ~/.gunicorn/gunicorn.ctl (global)
     ]
     worker = [sys.executable, "-m", "laoke.cli", "worker"]
     procs = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603  (our own interpreter)

@@ -45,6 +45,16 @@ def test_log_lines_are_json_with_mobiles_masked_and_pins_dropped():
     assert "123456" not in json.dumps(out) and "654321" not in json.dumps(out)
 
 
+def test_objects_in_extras_are_rendered_masked():
+    class Request:  # like django.request's WSGIRequest extra, whose repr carries the query string
+        def __str__(self):
+            return "<WSGIRequest: GET '/api/v1/members?q=13812345678'>"
+
+    out = _format("Unauthorized: /api/v1/members", request=Request(), status_code=401)
+    assert out["request"] == "<WSGIRequest: GET '/api/v1/members?q=138****5678'>"
+    assert out["status_code"] == 401
+
+
 def test_access_log_masks_mobiles_in_paths(api, caplog):
     client = api("cashier")
     with caplog.at_level(logging.INFO, logger="laoke.request"):

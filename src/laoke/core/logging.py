@@ -79,4 +79,6 @@ class JsonLinesFormatter(logging.Formatter):
                 out[name] = value
         if record.exc_info:
             out["exc"] = scrub(self.formatException(record.exc_info))
-        return json.dumps(out, ensure_ascii=False, default=str)
+        # Objects (e.g. django.request's WSGIRequest, whose repr has the query string) are
+        # rendered as text and scrubbed like everything else.
+        return json.dumps(out, ensure_ascii=False, default=lambda o: scrub(str(o)))
