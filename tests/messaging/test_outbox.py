@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from laoke.core import clock
 from laoke.core.errors import DomainError
@@ -199,6 +199,45 @@ def test_enqueue_kicks_the_dispatcher_only_after_commit(settings):
     assert msg.state == "sent" and msg.provider == "file"
     new_lines = outbox.read_text(encoding="utf-8")[len(before) :].splitlines()
     assert [json.loads(line)["purpose"] for line in new_lines] == ["card:recharge:1"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_kick_per_transaction_and_none_lost_to_a_rolled_back_savepoint():
+    ms = [member_create(name=f"会员{i}", mobile=f"1380000700{i}") for i in range(3)]
+
+    def enqueue(m, purpose):
+        services._message_enqueue(purpose=purpose, member=m, channel="sms", kind="transactional", body="x")
+
+    def kicks():
+        return sum(1 for entry in connection.run_on_commit if entry[1] is services._kick)
+
+    with transaction.atomic():
+        for m in ms:
+            enqueue(m, "burst")
+        assert kicks() == 1
+    assert set(Message.objects.filter(purpose="burst").values_list("state", flat=True)) == {"sent"}
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                enqueue(ms[0], "savepoint")
+                assert kicks() == 1
+                raise ValueError
+        except ValueError:
+            pass
+        assert kicks() == 0  # went with the savepoint
+        enqueue(ms[1], "savepoint")
+        assert kicks() == 1
+    assert list(Message.objects.filter(purpose="savepoint").values_list("member_id", "state")) == [
+        (ms[1].pk, "sent")
+    ]
+
+    with transaction.atomic():
+        with transaction.atomic():  # a per-member savepoint, released
+            enqueue(ms[0], "released")
+        enqueue(ms[1], "released")
+        assert kicks() == 1
+    assert set(Message.objects.filter(purpose="released").values_list("state", flat=True)) == {"sent"}
 
 
 # --- claim, send, retry ------------------------------------------------------------------------------

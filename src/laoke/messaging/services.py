@@ -145,8 +145,20 @@ def _message_enqueue(
     except IntegrityError:  # the same purpose was enqueued concurrently: that row stands
         return Message.objects.get(purpose=purpose, member=member)
     if message.state == Message.State.WAITING and settings.LAOKE.get("MESSAGING_KICK_ON_COMMIT", True):
-        transaction.on_commit(_kick)
+        _kick_after_commit()
     return message
+
+
+def _kick_after_commit() -> None:
+    """One kick per transaction, however many messages it enqueued (a campaign chunk writes
+    2,000): look for ours among the callbacks already registered. Reusing one is always safe:
+    savepoints nest, so every savepoint still open around the earlier registration is open
+    around this message too — a rollback that drops that kick drops this message with it (and
+    a rolled-back kick is already gone from the list)."""
+    for entry in getattr(connection, "run_on_commit", None) or []:
+        if len(entry) > 1 and entry[1] is _kick:
+            return
+    transaction.on_commit(_kick)
 
 
 def message_enqueue(
