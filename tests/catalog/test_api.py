@@ -1,6 +1,8 @@
 """The catalogue API: /api/v1/catalog/… — status codes, stable error codes, nothing written on bad input."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from laoke.catalog.models import Category, GiftItem, GiftStock, Product
 from laoke.catalog.services import category_create, gift_stock_adjust, product_create
@@ -164,3 +166,15 @@ def test_read_only_token_cannot_write(api):
     assert r.status_code == 403 and r.json()["code"] == "TOKEN_SCOPE_MISSING"
     assert reader.get(f"{C}/products").status_code == 200
     assert Product.objects.count() == 0
+
+
+def test_product_list_query_count_does_not_grow_with_the_page(marketer):
+    food = category_create(code="F", name="食品")
+    counts = []
+    for total in (3, 30):
+        for i in range(total - Product.objects.count()):
+            product_create(sku=f"N{total}-{i}", title="商品", list_price_fen=100, category=food)
+        with CaptureQueriesContext(connection) as ctx:
+            assert len(marketer.get(f"{C}/products?limit=50").json()["items"]) == total
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]

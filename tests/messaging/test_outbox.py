@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from laoke.core import clock
 from laoke.core.errors import DomainError
@@ -80,9 +81,9 @@ def _enqueue(member, purpose="p1", kind="marketing", channel="sms", body=PROMO, 
     return message_enqueue(purpose=purpose, member=member, channel=channel, kind=kind, body=body, **kw)
 
 
-def _members(n):
+def _members(n, start=0):
     out = []
-    for i in range(n):
+    for i in range(start, start + n):
         m = member_create(name=f"会员{i}", mobile=f"1390000{i:04d}")
         consent_set(member_id=m.pk, channel="sms", granted=True, source="test")
         out.append(m)
@@ -476,3 +477,18 @@ def test_sms_segments():
     assert sms_segments("字" * 71) == 2
     assert sms_segments("字" * 134) == 2
     assert sms_segments("字" * 135) == 3
+
+
+def test_query_count_per_message_is_pinned(fake, db):
+    """A tick costs a fixed few queries plus two per message (the still-ours check right before
+    the hand-over and the outcome UPDATE): no per-message lookups of member, consent or config."""
+    counts = {}
+    for n in (5, 10):
+        for m in _members(n, start=n * 100):
+            _enqueue(m, purpose=f"q{n}")
+        with CaptureQueriesContext(connection) as ctx:
+            assert messaging_tick(T0)["sent"] == n
+        counts[n] = sum(1 for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"])
+    assert counts[10] - counts[5] == 2 * 5
+    # expired leases (1); sms: claim, batch read, empty claim (3); email: empty claim (1)
+    assert counts[5] == 5 + 2 * 5
