@@ -147,9 +147,9 @@ def main() -> int:
         env = {
             **os.environ,
             "LAOKE_DATA_DIR": tempfile.mkdtemp(prefix="laoke-bench-"),
-            "LAOKE_TESTING": "1",
             **extra,
         }
+        env.pop("LAOKE_TESTING", None)  # production settings: real hasher, Huey queue on disk
         env.pop("DATABASE_URL", None) if name == "sqlite" else None
         out = subprocess.run(
             [
