@@ -42,6 +42,12 @@ UNFOLD = {
                         "permission": _perm("members.view_tag"),
                     },
                     {
+                        "title": _("Custom attributes"),
+                        "icon": "tune",
+                        "link": reverse_lazy("admin:members_attributedefinition_changelist"),
+                        "permission": _perm("members.view_attributedefinition"),
+                    },
+                    {
                         "title": _("Corporate archive"),
                         "icon": "apartment",
                         "link": reverse_lazy("admin:members_corporateaccount_changelist"),
@@ -110,6 +116,12 @@ UNFOLD = {
                         "icon": "person",
                         "link": reverse_lazy("admin:auth_user_changelist"),
                         "permission": _perm("auth.view_user"),
+                    },
+                    {
+                        "title": _("Roles"),
+                        "icon": "admin_panel_settings",
+                        "link": reverse_lazy("admin:auth_group_changelist"),
+                        "permission": _perm("auth.view_group"),
                     },
                 ],
             },

@@ -72,3 +72,32 @@ def test_dashboard_chart_and_language_switch(browser, laoke_server, shot):
     assert "Members" in page.inner_text("[data-testid=kpis]")
     shot(page, "dashboard-en")
     page.context.close()
+
+
+def test_core_admin_pages_render(browser, laoke_server, shot):
+    page = _login(browser, laoke_server, "boss")
+    for path, name in (
+        ("/admin/core/auditentry/", "audit-log"),
+        ("/admin/auth/user/add/", "staff-user-add"),
+        ("/admin/core/apitoken/add/", "api-token-add"),
+        ("/admin/auth/group/", "roles"),
+    ):
+        response = page.goto(laoke_server["base"] + path)
+        assert response.status == 200, path
+        assert page.locator("#nav-sidebar, nav").count() >= 1
+        shot(page, name)
+    page.context.close()
+
+
+def test_login_lockout_message(browser, laoke_server, shot):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    for i in range(6):
+        page.goto(laoke_server["base"] + "/admin/login/")
+        page.fill("input[name=username]", "ghost")
+        page.fill("input[name=password]", f"guess-{i}")
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+    assert "登录失败次数过多" in page.inner_text("body")
+    shot(page, "login-locked")
+    context.close()

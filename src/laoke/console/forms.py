@@ -1,12 +1,12 @@
 from django import forms
 from django.conf import settings
-from django.contrib.admin.forms import AdminAuthenticationForm
+from unfold.forms import AuthenticationForm
 
 from laoke.core.auth import login_locked
 from laoke.core.error_codes import LOGIN_LOCKED
 
 
-class ThrottledLoginForm(AdminAuthenticationForm):
+class ThrottledLoginForm(AuthenticationForm):
     """The console login: says plainly when the account is locked after too many failures
     (the backend refuses it even with the right password until the window passes)."""
 

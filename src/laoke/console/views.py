@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from laoke.core.errors import DomainError
 from laoke.core.models import AuditEntry
-from laoke.members.models import Channel, Member
+from laoke.members.models import Channel, Consent, Member, MembershipCard
 from laoke.members.privacy import member_view
 
 
@@ -35,9 +35,17 @@ def member_360(request, member_id: int):
     except DomainError as exc:
         raise Http404(exc.message(request.LANGUAGE_CODE)) from exc
     view = _display_times(view)
-    channel_labels = dict(Channel.choices)
-    for c in view["consents"]:
-        c["label"] = channel_labels.get(c["channel"], c["channel"])
+    channels, consent_states = dict(Channel.choices), dict(Consent.State.choices)
+    lifecycles, card_states = dict(Member.Lifecycle.choices), dict(MembershipCard.State.choices)
+    for c in view["consents"] + view.get("consent_history", []):
+        c["label"] = channels.get(c["channel"], c["channel"])
+        c["state_label"] = consent_states.get(c["state"], c["state"])
+    for c in view["cards"]:
+        c["state_label"] = card_states.get(c["state"], c["state"])
+    for e in view.get("lifecycle_history", []):
+        e["from_label"] = lifecycles.get(e["from"], e["from"])
+        e["to_label"] = lifecycles.get(e["to"], e["to"])
+        e["show_reason"] = bool(e["reason"]) and e["reason"] != e["to"]
     trail = []
     if request.user.has_perm("core.view_auditentry"):
         trail = list(AuditEntry.objects.filter(object_type="members.member", object_id=str(member_id))[:30])
@@ -47,6 +55,8 @@ def member_360(request, member_id: int):
         "m": view,
         "lifecycle_label": dict(Member.Lifecycle.choices).get(view["lifecycle"], view["lifecycle"]),
         "status_label": dict(Member.Status.choices).get(view["status"], view["status"]),
+        "gender_label": dict(Member.Gender.choices).get(view["gender"], view["gender"]),
+        "source_label": dict(Member.Source.choices).get(view["source"], view["source"]),
         "trail": trail,
     }
     return TemplateResponse(request, "console/member_360.html", context)

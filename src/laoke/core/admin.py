@@ -1,16 +1,31 @@
-"""Console pages for the core models: audit log (read-only), stores, API tokens."""
+"""Console pages for the core models: audit log (read-only), stores, API tokens, staff users
+(created through the service with a role; role groups are read-only, kept by roles_sync)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
+from django.views.decorators.debug import sensitive_post_parameters
+from unfold.admin import ModelAdmin, StackedInline
+from unfold.contrib.filters.admin import RangeDateTimeFilter
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from unfold.utils import parse_datetime_str
 
+from . import clock
+from .audit import audit_write
 from .errors import DomainError
-from .models import ApiToken, AuditEntry, Store
-from .roles import SCOPES
-from .services import api_token_create, api_token_revoke, store_create
+from .models import ApiToken, AuditEntry, StaffProfile, Store
+from .roles import ROLE_LABELS, SCOPES
+from .services import api_token_create, api_token_revoke, staff_user_create, store_create
+
+User = get_user_model()
 
 
 class ServiceAdmin(ModelAdmin):
@@ -19,6 +34,20 @@ class ServiceAdmin(ModelAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return self._changeform_view(request, object_id, form_url, extra_context)
+
+
+class ShopDateTimeRangeFilter(RangeDateTimeFilter):
+    """From/to date and time as the operator reads them: wall-clock time in the shop's zone."""
+
+    def queryset(self, request, queryset):
+        filters = {}
+        for end, lookup in (("from", "gte"), ("to", "lte")):
+            day = self.used_parameters.get(f"{self.parameter_name}_{end}_0")
+            time = self.used_parameters.get(f"{self.parameter_name}_{end}_1")
+            value = parse_datetime_str(f"{day} {time}") if day and time else None
+            if value is not None:
+                filters[f"{self.parameter_name}__{lookup}"] = timezone.make_aware(value, clock.shop_tz())
+        return queryset.filter(**filters)
 
 
 class ReadOnlyAdmin(ModelAdmin):
@@ -35,7 +64,8 @@ class ReadOnlyAdmin(ModelAdmin):
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ("at", "actor_label", "action", "object_type", "object_id", "ip")
-    list_filter = ("action", "object_type")
+    list_filter = ("action", "object_type", ("at", ShopDateTimeRangeFilter))
+    list_filter_submit = True
     search_fields = ("actor_label", "object_id", "action", "request_id")
     date_hierarchy = "at"
     readonly_fields = (
@@ -139,3 +169,111 @@ class ApiTokenAdmin(ServiceAdmin):
         for token in queryset.filter(revoked_at__isnull=True):
             api_token_revoke(token=token)
         messages.success(request, _("Revoked."))
+
+
+class StaffUserCreationForm(UserCreationForm):
+    role = forms.ChoiceField(label=_("role"))
+    store = forms.ModelChoiceField(label=_("store"), queryset=Store.objects.all(), required=False)
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        en = (get_language() or "").startswith("en")
+        self.fields["role"].choices = [(k, v[1] if en else v[0]) for k, v in ROLE_LABELS.items()]
+
+
+class StaffProfileInline(StackedInline):
+    model = StaffProfile
+    can_delete = False
+    fields = ("store",)
+    verbose_name_plural = _("staff profile")
+
+
+def _user_snapshot(user) -> dict:
+    profile = StaffProfile.objects.filter(user=user).first()
+    return {
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+        "store": profile.store_id if profile else None,
+    }
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class StaffUserAdmin(DjangoUserAdmin, ModelAdmin):
+    """New staff users are made by staff_user_create (role group, staff profile, audit row);
+    later changes (roles, active flag, store) are audited in the admin's own transaction."""
+
+    form = UserChangeForm
+    add_form = StaffUserCreationForm
+    change_password_form = AdminPasswordChangeForm
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "password1", "password2", "role", "store")}),
+    )
+    list_display = ("username", "roles", "is_active", "is_superuser", "last_login")
+    list_filter = ("is_active", "is_superuser", "groups")
+    inlines = [StaffProfileInline]
+
+    @admin.display(description=_("roles"))
+    def roles(self, obj):
+        return ", ".join(g.name for g in obj.groups.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # the service makes the profile on add
+
+    @method_decorator(sensitive_post_parameters())
+    def add_view(self, request, form_url="", extra_context=None):
+        return self._add_view(request, form_url, extra_context)  # no transaction around the service
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None:  # add: staff_user_create opens its own durable transaction
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            request._laoke_user_before = _user_snapshot(User.objects.get(pk=obj.pk))
+            return super().save_model(request, obj, form, change)
+        cd = form.cleaned_data
+        try:
+            user = staff_user_create(
+                username=cd["username"], password=cd["password1"], role=cd["role"], store=cd.get("store")
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message(request.LANGUAGE_CODE))
+            raise
+        obj.pk = user.pk
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change:
+            audit_write(
+                action="user.change",
+                obj=form.instance,
+                before=request._laoke_user_before,
+                after=_user_snapshot(form.instance),
+            )
+
+
+@admin.register(Group)
+class RoleGroupAdmin(ReadOnlyAdmin):
+    """Roles are groups kept in step with laoke.core.roles by roles_sync; shown, not edited."""
+
+    list_display = ("name", "permission_count")
+    fields = ("name", "permissions")
+
+    @admin.display(description=_("permissions"))
+    def permission_count(self, obj):
+        return obj.permissions.count()
