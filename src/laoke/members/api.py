@@ -4,16 +4,21 @@ PII in responses is masked like the console unless the caller holds ``members.vi
 for tokens, the ``members:pii`` scope.
 """
 
+import json
+import tempfile
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from laoke.core.api import has_scope, idempotent_write, paginate, require
 from laoke.core.errors import NOT_FOUND, DomainError
+from laoke.core.models import Store
 
-from . import cards, privacy, selectors, services
+from . import selectors, services
 from .models import AttributeDefinition, CorporateAccount, GroupAccount, Member, Tag
 from .validation import mask_mobile, mobile_national
 
@@ -39,17 +44,38 @@ def _viewer(request):
     return _Viewer(request)
 
 
-def _visible(request, member_id: int) -> Member:
+def _visible(request, member_id: int, *, field: str = "member_id") -> Member:
     member = selectors.member_visible_queryset(_viewer(request)).filter(pk=member_id).first()
     if member is None:
-        raise DomainError(NOT_FOUND, field="member_id")
+        raise DomainError(NOT_FOUND, field=field)
     return member
+
+
+def _check_group_visible(request, group_id: int | None) -> None:
+    """Putting a member into a group account is for those who may see group members."""
+    if group_id is not None and not request.user.has_perm("members.see_group_members"):
+        raise DomainError(NOT_FOUND, field="group_account_id")
+
+
+def _store(store_id: int | None) -> Store | None:
+    if store_id is None:
+        return None
+    store = Store.objects.filter(pk=store_id).first()
+    if store is None:
+        raise DomainError(NOT_FOUND, field="store_id")
+    return store
 
 
 # --- schemas --------------------------------------------------------------------------------------
 
 
-class MemberIn(Schema):
+class In(Schema):
+    """Request bodies: an unknown field is a 422, not silently dropped (a typo'd 'mobil')."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class MemberIn(In):
     name: str = Field("", max_length=60)
     mobile: str | None = Field(None, max_length=20)
     email: str | None = Field(None, max_length=254)
@@ -67,7 +93,7 @@ class MemberIn(Schema):
     agreement_version: str | None = Field(None, max_length=20)
 
 
-class MemberPatch(Schema):
+class MemberPatch(In):
     name: str | None = Field(None, max_length=60)
     mobile: str | None = Field(None, max_length=20)
     email: str | None = Field(None, max_length=254)
@@ -121,6 +147,8 @@ class MemberDetail(Schema):
     home_store: str | None
     is_permanent: bool
     exclude_personalised: bool
+    notes: str
+    merged_into: int | None
     tags: list[str]
     attributes: list[dict[str, Any]]
     consents: list[dict[str, Any]]
@@ -153,14 +181,17 @@ def _row(member: Member, *, unmasked: bool) -> dict:
 def member_list(
     request,
     q: str | None = Query(None, max_length=100),
-    lifecycle: str | None = None,
+    lifecycle: Member.Lifecycle | None = None,
     store_id: int | None = None,
     group_id: int | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
+    permanent: bool | None = None,
+    cursor: str | None = Query(None, max_length=200),
+    limit: int = Query(50, ge=1, le=500),
 ):
     viewer = _viewer(request)
-    qs = selectors.member_search(viewer, q=q, lifecycle=lifecycle, store_id=store_id, group_id=group_id)
+    qs = selectors.member_search(
+        viewer, q=q, lifecycle=lifecycle, store_id=store_id, group_id=group_id, permanent=permanent
+    )
     items, nxt = paginate(qs, cursor=cursor, limit=limit)
     # Lists are always masked: unmasking is per member (detail), so each unmasked view is audited.
     return {"items": [_row(m, unmasked=False) for m in items], "next_cursor": nxt}
@@ -170,8 +201,7 @@ def member_list(
 @require("members.add_member", "members:write")
 def member_create(request, payload: MemberIn):
     viewer = _viewer(request)
-    if payload.group_account_id and not viewer.has_perm("members.see_group_members"):
-        raise DomainError(NOT_FOUND, field="group_account_id")
+    _check_group_visible(request, payload.group_account_id)
 
     def call(claim):
         return services.member_create(
@@ -195,7 +225,7 @@ def member_create(request, payload: MemberIn):
         )
 
     def render(member):
-        return 201, privacy.member_view(viewer=viewer, member_id=member.pk)
+        return 201, services.member_view(viewer=viewer, member_id=member.pk)
 
     return idempotent_write(request, scope="members.create", payload=payload.dict(), call=call, render=render)
 
@@ -205,7 +235,7 @@ def member_create(request, payload: MemberIn):
 )
 @require("members.view_member", "members:read")
 def member_detail(request, member_id: int):
-    return privacy.member_view(viewer=_viewer(request), member_id=member_id)
+    return services.member_view(viewer=_viewer(request), member_id=member_id)
 
 
 @router.patch("/{int:member_id}", response=MemberDetail, summary="Change a member's profile")
@@ -213,6 +243,7 @@ def member_detail(request, member_id: int):
 def member_update(request, member_id: int, payload: MemberPatch):
     _visible(request, member_id)
     data = payload.dict(exclude_unset=True)
+    _check_group_visible(request, data.get("group_account_id"))
     for key in ("home_store_id", "group_account_id"):
         if key in data:
             data[key[: -len("_id")]] = data.pop(key)
@@ -222,7 +253,7 @@ def member_update(request, member_id: int, payload: MemberPatch):
         return services.member_update(member_id=member_id, data=data, idem=claim)
 
     def render(member):
-        return 200, privacy.member_view(viewer=viewer, member_id=member.pk)
+        return 200, services.member_view(viewer=viewer, member_id=member.pk)
 
     return idempotent_write(
         request,
@@ -233,7 +264,7 @@ def member_update(request, member_id: int, payload: MemberPatch):
     )
 
 
-class RefIn(Schema):
+class RefIn(In):
     source: str = Field(..., min_length=1, max_length=32)
     external_id: str = Field(..., min_length=1, max_length=128)
 
@@ -256,13 +287,13 @@ class ConsentOut(Schema):
     source: str
 
 
-class ConsentIn(Schema):
+class ConsentIn(In):
     granted: bool
     source: str = Field("api", min_length=1, max_length=64)
     note: str = Field("", max_length=255)
 
 
-class UnsubscribeIn(Schema):
+class UnsubscribeIn(In):
     channel: ChannelName
     source: str = Field("operator", min_length=1, max_length=64)
     note: str = Field("", max_length=255)
@@ -315,7 +346,7 @@ def member_unsubscribe(request, member_id: int, payload: UnsubscribeIn):
 # --- tags and attributes --------------------------------------------------------------------------
 
 
-class TagIn(Schema):
+class TagIn(In):
     name: str = Field(..., min_length=1, max_length=50)
     kind: Tag.Kind = Tag.Kind.GENERAL
 
@@ -341,7 +372,7 @@ def tag_create(request, payload: TagIn):
     return Status(201, services.tag_create(name=payload.name, kind=payload.kind))
 
 
-class MemberTagIn(Schema):
+class MemberTagIn(In):
     tag: str = Field(..., min_length=1, max_length=50)
 
 
@@ -361,7 +392,7 @@ def member_tag_remove(request, member_id: int, tag: str):
     return Status(204, None)
 
 
-class AttributeDefIn(Schema):
+class AttributeDefIn(In):
     key: str = Field(..., min_length=1, max_length=50, pattern=r"^[-a-zA-Z0-9_]+$")
     label: str = Field(..., min_length=1, max_length=100)
     type: AttributeDefinition.Type
@@ -399,8 +430,10 @@ def attribute_create(request, payload: AttributeDefIn):
     )
 
 
-class AttributeValueIn(Schema):
-    value: str | int | bool | date | None = None
+class AttributeValueIn(In):
+    """JSON types as sent (true stays a boolean, 1.5 a number); the attribute's type decides."""
+
+    value: bool | int | float | str | None = Field(None, union_mode="left_to_right")
 
 
 @router.put("/{int:member_id}/attributes/{key}", response=dict, summary="Set a custom attribute value")
@@ -414,14 +447,14 @@ def attribute_set(request, member_id: int, key: str, payload: AttributeValueIn):
 # --- group accounts and corporate archive ---------------------------------------------------------
 
 
-class GroupIn(Schema):
+class GroupIn(In):
     name: str = Field(..., min_length=1, max_length=120)
     kind: GroupAccount.Kind = GroupAccount.Kind.COMPANY
     contact_name: str = Field("", max_length=60)
     contact_mobile: str = Field("", max_length=20)
 
 
-class GroupPatch(Schema):
+class GroupPatch(In):
     name: str | None = Field(None, min_length=1, max_length=120)
     kind: GroupAccount.Kind | None = None
     contact_name: str | None = Field(None, max_length=60)
@@ -474,7 +507,7 @@ def group_update(request, group_id: int, payload: GroupPatch):
     return _group_out(group, request)
 
 
-class CorporateIn(Schema):
+class CorporateIn(In):
     unit_name: str = Field(..., min_length=1, max_length=200)
     contact_name: str = Field("", max_length=60)
     position: str = Field("", max_length=60)
@@ -511,14 +544,16 @@ def corporate_create(request, payload: CorporateIn):
 # --- membership cards -----------------------------------------------------------------------------
 
 
-class CardIssueIn(Schema):
-    purchase_fen: int | None = Field(None, ge=0)
+class CardIssueIn(In):
+    purchase_fen: int | None = Field(None, ge=0, description="the single purchase that triggers the card")
     first_purchase: bool = False
+    store_id: int | None = None
 
 
-class CardReplaceIn(Schema):
+class CardReplaceIn(In):
     old_number: str | None = Field(None, max_length=32)
     customer_stub: bool = False
+    store_id: int | None = None
 
 
 class CardOut(Schema):
@@ -535,8 +570,11 @@ def card_issue(request, member_id: int, payload: CardIssueIn):
     _visible(request, member_id)
     return Status(
         201,
-        cards.membership_card_issue(
-            member_id=member_id, purchase_fen=payload.purchase_fen, first_purchase=payload.first_purchase
+        services.membership_card_issue(
+            member_id=member_id,
+            purchase_fen=payload.purchase_fen,
+            first_purchase=payload.first_purchase,
+            store=_store(payload.store_id),
         ),
     )
 
@@ -549,8 +587,11 @@ def card_replace(request, member_id: int, payload: CardReplaceIn):
     _visible(request, member_id)
     return Status(
         201,
-        cards.membership_card_replace(
-            member_id=member_id, old_number=payload.old_number, customer_stub=payload.customer_stub
+        services.membership_card_replace(
+            member_id=member_id,
+            old_number=payload.old_number,
+            customer_stub=payload.customer_stub,
+            store=_store(payload.store_id),
         ),
     )
 
@@ -558,7 +599,7 @@ def card_replace(request, member_id: int, payload: CardReplaceIn):
 # --- merge and PIPL -------------------------------------------------------------------------------
 
 
-class MergeIn(Schema):
+class MergeIn(In):
     source_id: int
 
 
@@ -566,8 +607,8 @@ class MergeIn(Schema):
 @require("members.merge_member", "members:write")
 def member_merge(request, member_id: int, payload: MergeIn):
     _visible(request, member_id)
-    _visible(request, payload.source_id)
-    record = privacy.member_merge(source_id=payload.source_id, target_id=member_id)
+    _visible(request, payload.source_id, field="source_id")
+    record = services.member_merge(source_id=payload.source_id, target_id=member_id)
     return {"target_id": member_id, "source_id": payload.source_id, "moved": record.moved}
 
 
@@ -576,23 +617,22 @@ def member_merge(request, member_id: int, payload: MergeIn):
 )
 @require("members.export_member_pi", "members:pii")
 def member_pi_export(request, member_id: int, format: Literal["json", "xlsx"] = "json"):
-    from django.conf import settings
-
     member = _visible(request, member_id)
-    paths = privacy.member_pi_export(member_id=member.pk, out_dir=settings.EXPORT_DIR / "pipl")
-    if format == "xlsx":
-        resp = HttpResponse(
-            paths["xlsx"].read_bytes(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        resp["Content-Disposition"] = f'attachment; filename="{paths["xlsx"].name}"'
-        return resp
-    import json
+    # The files exist only for this response: no copy of the person's data stays on the server.
+    with tempfile.TemporaryDirectory(prefix="laoke-pipl-") as tmp:
+        paths = services.member_pi_export(member_id=member.pk, out_dir=Path(tmp))
+        if format == "xlsx":
+            resp = HttpResponse(
+                paths["xlsx"].read_bytes(),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+            resp["Content-Disposition"] = f'attachment; filename="{paths["xlsx"].name}"'
+            resp["Cache-Control"] = "no-store"
+            return resp
+        return json.loads(paths["json"].read_text(encoding="utf-8"))
 
-    return json.loads(paths["json"].read_text())
 
-
-class ForgetIn(Schema):
+class ForgetIn(In):
     reason: str = Field(..., min_length=1, max_length=200)
 
 
@@ -600,5 +640,5 @@ class ForgetIn(Schema):
 @require("members.forget_member", "members:write")
 def member_forget(request, member_id: int, payload: ForgetIn):
     member = _visible(request, member_id)
-    privacy.member_forget(member_id=member.pk, reason=payload.reason)
+    services.member_forget(member_id=member.pk, reason=payload.reason)
     return {"id": member.pk, "status": "anonymised"}

@@ -1,3 +1,5 @@
+"""Stable error codes of the member archive (never renamed; new situations get new codes)."""
+
 from laoke.core.errors import define
 
 MEMBER_MOBILE_INVALID = define(
@@ -90,3 +92,6 @@ MERGE_CONFLICT = define(
     "The two members have different {field}; resolve it before merging",
 )
 GROUP_NAME_REQUIRED = define("GROUP_NAME_REQUIRED", 422, "请填写集体名称", "A group account needs a name")
+CARD_POLICY_NAME_TAKEN = define(
+    "CARD_POLICY_NAME_TAKEN", 409, "会员卡规则 {name} 已存在", "A card policy named {name} already exists"
+)

@@ -7,6 +7,9 @@ present; platform imports without a phone are identified by ``MemberRef(source, 
 
 from __future__ import annotations
 
+import functools
+import operator
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -195,6 +198,9 @@ class AttributeDefinition(models.Model):
         return self.label
 
 
+_VALUE_COLUMNS = ("value_text", "value_int", "value_decimal", "value_date", "value_bool")
+
+
 class AttributeValue(models.Model):
     """One typed value per member and attribute; exactly one value column is used per type, so
     segments can compare values in SQL."""
@@ -211,6 +217,16 @@ class AttributeValue(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["member", "definition"], name="attrvalue_member_def_uniq"),
+            models.CheckConstraint(  # exactly one typed column holds the value (a cleared value is deleted)
+                condition=functools.reduce(
+                    operator.or_,
+                    [
+                        Q(**{f"{col}__isnull": col != set_col for col in _VALUE_COLUMNS})
+                        for set_col in _VALUE_COLUMNS
+                    ],
+                ),
+                name="attrvalue_exactly_one_column",
+            ),
         ]
 
 

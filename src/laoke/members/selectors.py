@@ -50,7 +50,10 @@ def member_search(
     lifecycle: str | None = None,
     store_id: int | None = None,
     group_id: int | None = None,
+    permanent: bool | None = None,
 ) -> QuerySet[Member]:
+    """The visible members matching ``q`` — an exact mobile in any accepted form (index lookup),
+    else an exact member number or external id, or a part of the name — and the filters."""
     qs = member_visible_queryset(user)
     if q:
         q = q.strip()
@@ -72,30 +75,54 @@ def member_search(
         qs = qs.filter(home_store_id=store_id)
     if group_id:
         qs = qs.filter(group_account_id=group_id)
+    if permanent is not None:
+        qs = qs.filter(is_permanent=permanent)  # 永久会员 are kept in a list of their own
     return qs
 
 
+def _counted() -> QuerySet[Member]:
+    """Members as statistics count them: a merged duplicate is not a second person, while an
+    anonymised member (PIPL deletion) still counts, so aggregates do not change on deletion."""
+    return Member.objects.exclude(status=Member.Status.MERGED)
+
+
+def _local_midnight(days_ago: int = 0):
+    midnight = clock.local_now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight - timedelta(days=days_ago)
+
+
 def member_counts() -> dict:
-    active = Member.objects.filter(status=Member.Status.ACTIVE)
-    start_local = clock.local_now().replace(hour=0, minute=0, second=0, microsecond=0)
-    by_lifecycle = dict(active.values_list("lifecycle").annotate(n=Count("id")).values_list("lifecycle", "n"))
+    """Dashboard figures: total, with a mobile, in group accounts, registered today (shop day),
+    per lifecycle state. One aggregate query plus one grouped query."""
+    counted = _counted()
+    figures = counted.aggregate(
+        total=Count("id"),
+        with_mobile=Count("id", filter=Q(mobile__isnull=False)),
+        group_members=Count("id", filter=Q(group_account__isnull=False)),
+        new_today=Count("id", filter=Q(registered_at__gte=_local_midnight())),
+        anonymised=Count("id", filter=Q(status=Member.Status.ANONYMISED)),
+        permanent=Count("id", filter=Q(is_permanent=True)),
+    )
+    by_lifecycle = dict(
+        counted.order_by().values_list("lifecycle").annotate(n=Count("id")).values_list("lifecycle", "n")
+    )
     return {
-        "total": active.count(),
-        "with_mobile": active.filter(mobile__isnull=False).count(),
-        "group_members": active.filter(group_account__isnull=False).count(),
-        "new_today": active.filter(registered_at__gte=start_local).count(),
+        **figures,
         "by_lifecycle": {state: by_lifecycle.get(state, 0) for state in Member.Lifecycle.values},
     }
 
 
 def new_members_per_day(days: int = 30) -> list[tuple]:
-    """[(date, count)] for the last ``days`` shop days, zeros included, oldest first."""
-    today = clock.today()
-    first = today - timedelta(days=days - 1)
-    start = clock.local_now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
+    """[(date, count)] for the last ``days`` shop days (Asia/Shanghai by default), zeros
+    included, oldest first; a member counts on the shop day of ``registered_at``."""
+    if days < 1:
+        return []
+    first = clock.today() - timedelta(days=days - 1)
     rows = (
-        Member.objects.filter(registered_at__gte=start)
+        _counted()
+        .filter(registered_at__gte=_local_midnight(days - 1))
         .annotate(day=TruncDate("registered_at", tzinfo=clock.shop_tz()))
+        .order_by()
         .values("day")
         .annotate(n=Count("id"))
         .values_list("day", "n")

@@ -1,21 +1,33 @@
 """Input normalisation for the member archive.
 
-Mobiles: a member's mobile must be a mainland China *mobile* number (the shop texts it). Accepted
-forms: 13812345678, 138 1234 5678, 138-1234-5678, +86 138…, 86138…, 0086138…; stored as E.164
-(+8613812345678). Landlines, numbers of other countries and invalid prefixes are rejected:
-foreign customers are recorded with their email or an external id instead. Validation uses
-Google's libphonenumber data (phonenumbers), not a hand-written regex.
+Mobiles (decision): a member's mobile must be a mainland China *mobile* number, because the shop
+texts it through mainland SMS gateways. Accepted forms: 13812345678, 138 1234 5678,
+138-1234-5678, (+86)138…, +86 138…, 86-138…, 86138…, 0086138…, full-width digits, and a leading
+apostrophe from spreadsheet exports; stored as E.164 (+8613812345678). Rejected: landlines,
+data-only and unassigned prefixes, extensions, and numbers of other countries even when written
+with a valid +country code (+852…, +1…) — a foreign customer is recorded with an email or an
+external id instead. Validation uses Google's libphonenumber data (phonenumbers), not a
+hand-written regex, so new prefixes (19x, 16x) arrive with a package update.
 
 Addresses: parsed with cpca into province / city / district / adcode / detail. Municipalities
-(北京, 上海, 天津, 重庆), autonomous regions (内蒙古, 新疆, 西藏, 宁夏, 广西) and 香港/澳门/台湾 are
-recognised. An address in which no province can be found is an error the operator sees
-(ADDRESS_UNPARSEABLE), never a silent default: shipping and segmentation depend on the region.
+(北京, 上海, 天津, 重庆: the city is the municipality itself), autonomous regions (内蒙古, 新疆,
+西藏, 宁夏, 广西), county-level cities directly under a province (仙桃…: the city) and 香港/澳门/
+台湾 (province only; the rest stays in the detail) are handled. An address is ADDRESS_UNPARSEABLE
+(with the field name) — never a silent default, since shipping and segmentation depend on the
+region — when:
+
+- no province can be found at all (随便写写, an English address);
+- neither the province nor the city is written in it, only a district, which cpca would place
+  by guessing (朝阳区 exists in 北京 and 长春, 西湖区 in 杭州 and 南昌);
+- the only place name found is the start of a street name (中山路1号, 南京东路, 吉林路): a short
+  place name directly followed by 路/街/大道/巷/弄/胡同/号 is a street, not a city.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -41,10 +53,11 @@ def normalize_mobile(raw: str | None, *, field: str = "mobile") -> str | None:
     """'138 1234 5678' → '+8613812345678'; None/'' → None; anything else → MEMBER_MOBILE_INVALID."""
     if raw is None:
         return None
-    text = str(raw).strip().lstrip("'")  # spreadsheet exports prefix phones with '
+    # NFKC: full-width digits and ＋ from Chinese input methods become ASCII.
+    text = unicodedata.normalize("NFKC", str(raw)).strip().lstrip("'")  # spreadsheet exports prefix '
     if not text:
         return None
-    text = re.sub(r"[\s\-()（）]", "", text)
+    text = re.sub(r"[\s\-()（）.]", "", text)
     if text.startswith("0086"):
         text = "+86" + text[4:]
     elif text.startswith("86") and len(text) == 13:
@@ -57,6 +70,7 @@ def normalize_mobile(raw: str | None, *, field: str = "mobile") -> str | None:
         raise DomainError(MEMBER_MOBILE_INVALID, field=field) from exc
     if (
         num.country_code != 86
+        or num.extension
         or not phonenumbers.is_valid_number(num)
         or phonenumbers.number_type(num) not in _MOBILE_TYPES
     ):
@@ -98,7 +112,7 @@ def _cpca_transform(texts: list[str]):
     import cpca  # imported lazily: loading its tables takes about a second
 
     with _cpca_lock:  # cpca's matcher is not documented as thread-safe
-        return cpca.transform(texts)
+        return cpca.transform(texts, pos_sensitive=True)
 
 
 def _clean(value) -> str:
@@ -116,26 +130,55 @@ def parse_address(raw: str | None, *, field: str = "address") -> ParsedAddress |
 
 def parse_addresses(raws: list[str], *, field: str = "address") -> list[ParsedAddress]:
     """Parse many addresses in one cpca call (imports and bulk jobs); same rules as one."""
-    texts = [re.sub(r"\s+", " ", str(raw).strip()) for raw in raws]
+    texts = [re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(raw)).strip()) for raw in raws]
     for text in texts:
         check_length(field, text, 255)
-    frame = _cpca_transform([re.sub(r"[（(]\s*\d{6}\s*[)）]", "", t) for t in texts])  # postcodes in brackets
-    return [_parsed(text, frame.iloc[i], field) for i, text in enumerate(texts)]
+    cleaned = [re.sub(r"[(]\s*\d{6}\s*[)]", "", t) for t in texts]  # postcodes in brackets
+    frame = _cpca_transform(cleaned)
+    return [_parsed(text, cleaned[i], frame.iloc[i], field) for i, text in enumerate(texts)]
 
 
-def _parsed(text: str, row, field: str) -> ParsedAddress:
+MUNICIPALITIES = {"北京市", "上海市", "天津市", "重庆市"}
+SARS_AND_TAIWAN = {"香港特别行政区", "澳门特别行政区", "台湾省"}
+# cpca's placeholders for the level between province and district.
+_NO_CITY = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+_STREET_AFTER_PLACE = re.compile(r"^[东西南北中]?(路|街|大街|大道|巷|弄|胡同|号)")
+_ADMIN_SUFFIX = ("省", "市", "区", "县", "旗", "州", "盟", "自治区", "特别行政区")
+
+
+def _pos(row, key: str) -> int:
+    try:
+        return int(row[key])
+    except (KeyError, TypeError, ValueError):
+        return -1
+
+
+def _parsed(text: str, cleaned: str, row, field: str) -> ParsedAddress:
     province = _clean(row["省"])
+    city = _clean(row["市"])
+    district = _clean(row["区"])
+    detail = _clean(row["地址"]).strip()
     if not province:
         raise DomainError(ADDRESS_UNPARSEABLE, field=field)
-    city = _clean(row["市"])
-    if city == "市辖区":  # municipalities: the city is the province itself
+    if _pos(row, "省_pos") < 0 and _pos(row, "市_pos") < 0:
+        raise DomainError(ADDRESS_UNPARSEABLE, field=field)  # only a district: cpca guessed the rest
+    if detail and _STREET_AFTER_PLACE.match(detail):
+        at = cleaned.rfind(detail)
+        matched = cleaned[:at].rstrip() if at >= 0 else ""
+        if matched and not matched.endswith(_ADMIN_SUFFIX):
+            raise DomainError(ADDRESS_UNPARSEABLE, field=field)  # 中山路 is a street, not 中山市
+    if province in MUNICIPALITIES:
         city = province
+    elif city in _NO_CITY:
+        city, district = district, ""  # 湖北省仙桃市: a county-level city directly under the province
+    elif province in SARS_AND_TAIWAN:
+        city = district = ""
     return ParsedAddress(
         raw=text,
         province=province,
         city=city,
-        district=_clean(row["区"]),
-        detail=_clean(row["地址"]).strip(),
+        district=district,
+        detail=detail,
         adcode=_clean(row["adcode"])[:6],
     )
 
@@ -176,6 +219,21 @@ def mask_mobile(e164: str | None) -> str:
     if len(national) < 7:
         return "*" * len(national)
     return f"{national[:3]}****{national[-4:]}"
+
+
+def mask_phone(phone: str | None) -> str:
+    """Any phone as typed (a landline of a corporate contact, say): a mobile is masked like a
+    mobile; otherwise the first 3 and last 2 characters stay."""
+    if not phone:
+        return ""
+    try:
+        e164 = normalize_mobile(phone)
+    except DomainError:
+        e164 = None
+    if e164:
+        return mask_mobile(e164)
+    text = phone.strip()
+    return f"{text[:3]}****{text[-2:]}" if len(text) > 6 else "****"
 
 
 def mask_email(email: str | None) -> str:

@@ -330,4 +330,8 @@ class Migration(migrations.Migration):
             model_name='membertag',
             constraint=models.UniqueConstraint(fields=('member', 'tag'), name='membertag_uniq'),
         ),
+        migrations.AddConstraint(
+            model_name='attributevalue',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('value_bool__isnull', True), ('value_date__isnull', True), ('value_decimal__isnull', True), ('value_int__isnull', True), ('value_text__isnull', False)), models.Q(('value_bool__isnull', True), ('value_date__isnull', True), ('value_decimal__isnull', True), ('value_int__isnull', False), ('value_text__isnull', True)), models.Q(('value_bool__isnull', True), ('value_date__isnull', True), ('value_decimal__isnull', False), ('value_int__isnull', True), ('value_text__isnull', True)), models.Q(('value_bool__isnull', True), ('value_date__isnull', False), ('value_decimal__isnull', True), ('value_int__isnull', True), ('value_text__isnull', True)), models.Q(('value_bool__isnull', False), ('value_date__isnull', True), ('value_decimal__isnull', True), ('value_int__isnull', True), ('value_text__isnull', True)), _connector='OR'), name='attrvalue_exactly_one_column'),
+        ),
     ]
