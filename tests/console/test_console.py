@@ -315,3 +315,14 @@ def test_member_360_shows_the_whole_member_with_labels_in_shop_time(staff, db):
     assert "2026-03-02 00:30" in html  # registration shown in shop time
     assert "2026-03-01 16:30" not in html
     assert "sms_reply" in html  # the consent source is kept verbatim
+
+
+def test_language_switch_through_set_language(staff, member):
+    client = _client(staff, "marketer")
+    assert "每日新增会员" in client.get("/admin/").content.decode()
+    r = client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    assert r.status_code == 302 and r["Location"] == "/admin/"
+    html = client.get("/admin/").content.decode()
+    assert "New members per day" in html and "每日新增会员" not in html
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/admin/"})
+    assert "每日新增会员" in client.get("/admin/").content.decode()

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from laoke.core.errors import DomainError
 from laoke.core.models import AuditEntry
 from laoke.members.models import Channel, Consent, Member, MembershipCard
-from laoke.members.privacy import member_view
+from laoke.members.services import member_view
 
 
 def _display_times(value):
