@@ -1,6 +1,9 @@
 import json
 import logging
+import threading
 from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from laoke.core import clock
 from laoke.core.errors import REGISTRY
@@ -12,6 +15,35 @@ def test_business_day_is_shanghai_not_utc():
         assert clock.today() == date(2026, 11, 11)
         clock.advance(timedelta(hours=-1))
         assert clock.today() == date(2026, 11, 10)
+
+
+def test_frozen_clock_is_shared_by_threads_advances_and_thaws():
+    at = datetime(2026, 11, 11, 1, 2, 3, tzinfo=UTC)
+    seen = []
+    with clock.frozen(at):
+        assert clock.now() == at
+        t = threading.Thread(target=lambda: seen.append(clock.now()))
+        t.start()
+        t.join()
+        assert seen == [at]  # every thread sees the frozen time (race tests start threads)
+        clock.advance(timedelta(days=1, minutes=5))
+        assert clock.now() == at + timedelta(days=1, minutes=5)
+        assert clock.local_now().utcoffset() == timedelta(hours=8)
+        assert clock.local_now().hour == 9
+    real = datetime.now(UTC)
+    assert abs(clock.now() - real) < timedelta(seconds=5)
+    with pytest.raises(RuntimeError):
+        clock.advance(timedelta(seconds=1))
+    with pytest.raises(ValueError):
+        with clock.frozen(datetime(2026, 1, 1)):
+            pass
+
+
+def test_business_day_just_before_shanghai_midnight():
+    with clock.frozen(datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC)):  # 23:59:59 Shanghai
+        assert clock.today() == date(2026, 12, 31)
+        clock.advance(timedelta(seconds=1))  # 00:00 on 01-01 in Shanghai, still 12-31 in UTC
+        assert clock.today() == date(2027, 1, 1) and clock.now().date() == date(2026, 12, 31)
 
 
 def test_every_error_code_has_status_and_both_languages():
