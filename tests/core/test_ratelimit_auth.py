@@ -80,3 +80,37 @@ def test_concurrent_hits_respect_the_limit(impl):
         assert sum(allowed) == limit
     else:  # negative control: the naive version lets more through
         assert sum(allowed) > limit
+
+
+def _login(client, username, password):
+    client.post("/admin/login/?next=/admin/", {"username": username, "password": password})
+    return "_auth_user_id" in client.session
+
+
+def test_login_lock_is_per_ip_too_and_ends_with_the_window(staff, settings):
+    from laoke.core import clock
+
+    settings.LAOKE_LOGIN_MAX_FAILURES_PER_IP = 3
+    staff("cashier", username="till3", password="right-password-3")
+    with clock.frozen(T0):
+        # Three different (unknown) usernames from one IP: the IP is locked, even for a real user.
+        for name in ("x1", "x2", "x3"):
+            assert not _login(Client(REMOTE_ADDR="10.0.0.7"), name, "guess")
+        assert not _login(Client(REMOTE_ADDR="10.0.0.7"), "till3", "right-password-3")
+        assert _login(Client(REMOTE_ADDR="10.0.0.8"), "till3", "right-password-3")  # another IP is fine
+        clock.advance(timedelta(seconds=settings.LAOKE_LOGIN_WINDOW_SECONDS))
+        assert _login(Client(REMOTE_ADDR="10.0.0.7"), "till3", "right-password-3")  # the window passed
+
+
+def test_username_lock_ignores_case(staff):
+    staff("cashier", username="till4", password="right-password-4")
+    for name in ("till4", "TILL4", "Till4", "tiLL4", "TiLL4"):
+        assert not _login(Client(), name, "wrong")
+    assert not _login(Client(), "till4", "right-password-4")
+
+
+def test_ratelimit_tick_forgets_old_windows(db):
+    assert ratelimit.hit("old", limit=1, window_seconds=60, now=T0)
+    assert ratelimit.hit("new", limit=1, window_seconds=60, now=T0 + timedelta(days=2))
+    assert ratelimit.ratelimit_tick(T0 + timedelta(days=2)) == 1
+    assert set(RateLimitBucket.objects.values_list("key", flat=True)) == {"new"}
