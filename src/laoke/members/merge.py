@@ -119,7 +119,7 @@ def member_merge(*, source_id: int, target_id: int, actor=None) -> MergeRecord:
         _require_active(target)
         for fld in ("mobile", "email"):
             a, b = getattr(source, fld), getattr(target, fld)
-            if a and b and a != b:
+            if a and b and a.lower() != b.lower():
                 raise DomainError(MERGE_CONFLICT, field=fld)
         snapshot = member_snapshot(source)
         now = clock.now()

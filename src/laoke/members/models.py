@@ -13,6 +13,7 @@ import operator
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from laoke.core.models import Store
@@ -150,6 +151,8 @@ class Member(models.Model):
             ),
             models.CheckConstraint(condition=~Q(mobile=""), name="member_mobile_null_not_empty"),
             models.CheckConstraint(condition=~Q(email=""), name="member_email_null_not_empty"),
+            # An email belongs to one member, whatever its letter case (NULLs do not collide).
+            models.UniqueConstraint(Lower("email"), name="member_email_ci_uniq"),
         ]
 
     def __str__(self) -> str:

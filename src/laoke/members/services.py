@@ -202,7 +202,7 @@ def check_unique_contact(values: dict[str, Any], *, exclude_id: int | None = Non
         qs = qs.exclude(pk=exclude_id)
     if values.get("mobile") and qs.filter(mobile=values["mobile"]).exists():
         raise DomainError(MEMBER_MOBILE_TAKEN, field="mobile")
-    if values.get("email") and qs.filter(email=values["email"]).exists():
+    if values.get("email") and qs.filter(email__iexact=values["email"]).exists():
         raise DomainError(MEMBER_EMAIL_TAKEN, field="email")
 
 

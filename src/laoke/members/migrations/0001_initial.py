@@ -3,6 +3,7 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+import django.db.models.functions.text
 
 
 class Migration(migrations.Migration):
@@ -333,5 +334,9 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='attributevalue',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('value_bool__isnull', True), ('value_date__isnull', True), ('value_decimal__isnull', True), ('value_int__isnull', True), ('value_text__isnull', False)), models.Q(('value_bool__isnull', True), ('value_date__isnull', True), ('value_decimal__isnull', True), ('value_int__isnull', False), ('value_text__isnull', True)), models.Q(('value_bool__isnull', True), ('value_date__isnull', True), ('value_decimal__isnull', False), ('value_int__isnull', True), ('value_text__isnull', True)), models.Q(('value_bool__isnull', True), ('value_date__isnull', False), ('value_decimal__isnull', True), ('value_int__isnull', True), ('value_text__isnull', True)), models.Q(('value_bool__isnull', False), ('value_date__isnull', True), ('value_decimal__isnull', True), ('value_int__isnull', True), ('value_text__isnull', True)), _connector='OR'), name='attrvalue_exactly_one_column'),
+        ),
+        migrations.AddConstraint(
+            model_name='member',
+            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), name='member_email_ci_uniq'),
         ),
     ]
