@@ -314,7 +314,7 @@ class CorporateAccountForm(ServiceForm):
 
     def service_data(self, keys) -> dict:
         cd = self.cleaned_data
-        data = {k: cd.get(k) for k in keys if k in self.Meta.fields}
+        data = {k: cd.get(k) for k in keys if k in CorporateAccountForm.Meta.fields}
         for key in ("contact_name", "position", "phone", "address"):
             if key in data:
                 data[key] = data[key] or ""

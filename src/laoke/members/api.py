@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from laoke.core.api import has_scope, idempotent_write, paginate, require
 from laoke.core.errors import NOT_FOUND, DomainError
@@ -433,7 +433,7 @@ def attribute_create(request, payload: AttributeDefIn):
 class AttributeValueIn(In):
     """JSON types as sent (true stays a boolean, 1.5 a number); the attribute's type decides."""
 
-    value: bool | int | float | str | None = Field(None, union_mode="left_to_right")
+    value: StrictBool | StrictInt | StrictFloat | StrictStr | None = None
 
 
 @router.put("/{int:member_id}/attributes/{key}", response=dict, summary="Set a custom attribute value")
