@@ -335,7 +335,8 @@ def test_forget_erases_the_person_and_keeps_aggregates(db):
     assert set(Consent.objects.filter(member=m).values_list("state", flat=True)) == {"withdrawn"}
     assert Consent.objects.filter(member=m).count() == 6  # every channel, once
     card.refresh_from_db()
-    assert card.member_id == m.pk  # value rows stay with the anonymous member
+    assert (card.member_id, card.fee_fen) == (m.pk, 500)  # the row and the fee paid stay …
+    assert (card.state, card.void_reason) == ("void", "pipl_deletion")  # … but it is no longer valid
     with clock.frozen(T0 + timedelta(days=3)):
         assert member_counts()["total"] == counts_before["total"] == 2
         assert member_counts()["with_mobile"] == counts_before["with_mobile"] - 1

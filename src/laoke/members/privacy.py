@@ -11,7 +11,7 @@ gender — the dimensions of aggregate statistics — and every aggregate that r
 ledger, points in later apps) stay, so totals do not change; what identifies the person is
 erased: name, mobile, email, ID number, birthday, address, notes, external ids, attribute
 values, tags and consent history (one 'withdrawn' state per channel is kept, so nothing is ever
-sent again). Members merged into the person are the same person and are erased with them; merge
+sent again); an active membership card is voided. Members merged into the person are the same person and are erased with them; merge
 snapshots and earlier audit rows that held the person's values are blanked. The deletion's own
 audit row says that it happened and why, not what was erased.
 
@@ -42,6 +42,7 @@ from .models import (
     ConsentEvent,
     Member,
     MemberRef,
+    MembershipCard,
     MemberTag,
     MergeRecord,
 )
@@ -322,6 +323,10 @@ def _anonymise(member: Member, now) -> None:
     AttributeValue.objects.filter(member=member).delete()
     MemberTag.objects.filter(member=member).delete()
     ConsentEvent.objects.filter(member=member).delete()
+    # The card rows stay (fees paid are aggregates) but no longer identify anyone at a till.
+    MembershipCard.objects.filter(member=member, state=MembershipCard.State.ACTIVE).update(
+        state=MembershipCard.State.VOID, voided_at=now, void_reason="pipl_deletion"
+    )
     if member.status == Member.Status.ANONYMISED:
         for channel in Channel.values:
             Consent.objects.update_or_create(

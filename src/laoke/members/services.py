@@ -428,9 +428,14 @@ def member_unsubscribe(*, member_id: int, channel: str, source: str, note: str =
     merged or anonymised member: an opt-out is never refused."""
     _check_consent_input(channel, source, note)
     with transaction.atomic(durable=True):
-        member = _lock_member(member_id)
-        if member.status == Member.Status.MERGED and member.merged_into_id:
-            member = _lock_member(member.merged_into_id)  # the person lives on in the target
+        # A merged member lives on in its target (merges keep merged_into one hop). Look first and
+        # lock only the row that changes, so this never holds a source while a merge waits for it.
+        seen = Member.objects.filter(pk=member_id).values_list("status", "merged_into_id").first()
+        if seen is None:
+            raise DomainError(NOT_FOUND, field="member_id")
+        member = _lock_member(seen[1] if seen[0] == Member.Status.MERGED and seen[1] else member_id)
+        if member.status == Member.Status.MERGED and member.merged_into_id:  # merged meanwhile
+            member = _lock_member(member.merged_into_id)
         return _consent_set(member, channel, False, source, note=note, actor=actor_of(actor))
 
 
