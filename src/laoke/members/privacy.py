@@ -11,9 +11,10 @@ gender — the dimensions of aggregate statistics — and every aggregate that r
 ledger, points in later apps) stay, so totals do not change; what identifies the person is
 erased: name, mobile, email, ID number, birthday, address, notes, external ids, attribute
 values, tags and consent history (one 'withdrawn' state per channel is kept, so nothing is ever
-sent again); an active membership card is voided. Members merged into the person are the same person and are erased with them; merge
-snapshots and earlier audit rows that held the person's values are blanked. The deletion's own
-audit row says that it happened and why, not what was erased.
+sent again); an active membership card is voided. Members merged into the person are the same
+person and are erased with them; merge snapshots and earlier audit rows that held the person's
+values are blanked. The deletion's own audit row says that it happened and why, not what was
+erased.
 
 Re-exported by services.py: call them as ``laoke.members.services.<name>``.
 """

@@ -595,7 +595,12 @@ from .accounts import (  # noqa: E402
     group_account_create,
     group_account_update,
 )
-from .cards import card_policy_activate, card_policy_create, membership_card_issue, membership_card_replace  # noqa: E402
+from .cards import (  # noqa: E402
+    card_policy_activate,
+    card_policy_create,
+    membership_card_issue,
+    membership_card_replace,
+)
 from .merge import member_merge  # noqa: E402
 from .privacy import member_forget, member_pi_export, member_view  # noqa: E402
 from .tagging import (  # noqa: E402
