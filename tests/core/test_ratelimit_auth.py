@@ -22,18 +22,41 @@ def test_fixed_window(db):
 
 
 def test_login_locks_after_five_failures_even_with_the_right_password(staff, settings):
+    from laoke.core import clock
+
     staff("cashier", username="till", password="right-password-1")
-    client = Client()
-    for _ in range(5):
-        r = client.post("/admin/login/?next=/admin/", {"username": "till", "password": "wrong"})
-        assert r.status_code == 200
-    r = client.post("/admin/login/?next=/admin/", {"username": "till", "password": "right-password-1"})
-    assert r.status_code == 200 and "_auth_user_id" not in client.session
-    assert "15" in r.content.decode()  # "try again in 15 minutes"
-    other = Client()
     staff("cashier", username="till2", password="right-password-2")
-    r = other.post("/admin/login/?next=/admin/", {"username": "till2", "password": "right-password-2"})
-    assert r.status_code == 302  # another user on the same IP is not locked out
+    client = Client()
+    with clock.frozen(T0 + timedelta(seconds=100)):  # inside one window: no boundary in between
+        for _ in range(5):
+            r = client.post("/admin/login/?next=/admin/", {"username": "till", "password": "wrong"})
+            assert r.status_code == 200
+        r = client.post("/admin/login/?next=/admin/", {"username": "till", "password": "right-password-1"})
+        assert r.status_code == 200 and "_auth_user_id" not in client.session
+        assert "15" in r.content.decode()  # "try again in 15 minutes"
+        other = Client()
+        r = other.post("/admin/login/?next=/admin/", {"username": "till2", "password": "right-password-2"})
+        assert r.status_code == 302  # another user on the same IP is not locked out
+
+
+def test_failures_straddling_a_window_boundary_still_lock(staff, settings):
+    """Fixed windows reset at the boundary; 4 failures just before it and 1 just after are still
+    5 failures within a few seconds, and must lock (the plain-window version once let a login through on CI)."""
+    from laoke.core import clock
+
+    staff("cashier", username="till5", password="right-password-5")
+    window = settings.LAOKE_LOGIN_WINDOW_SECONDS
+    boundary = ratelimit._window_start(T0, window) + timedelta(seconds=window)
+    with clock.frozen(boundary - timedelta(seconds=2)):
+        for _ in range(4):
+            assert not _login(Client(), "till5", "wrong")
+        clock.advance(timedelta(seconds=3))
+        assert not _login(Client(), "till5", "wrong")
+        assert not _login(Client(), "till5", "right-password-5")
+        clock.advance(timedelta(seconds=window - 60))  # the lock lasts a full window from the 5th failure,
+        assert not _login(Client(), "till5", "right-password-5")  # not until the next boundary
+        clock.advance(timedelta(seconds=60))
+        assert _login(Client(), "till5", "right-password-5")
 
 
 naive = False

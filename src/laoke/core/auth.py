@@ -1,15 +1,23 @@
 """Console login with throttling: failures are counted per username and per IP in the database
-(so every web process sees them); once either reaches the limit, logins are refused until the
-window passes, even with the right password."""
+(so every web process sees them); once either reaches the limit, logins are refused for one full
+window from that moment, even with the right password.
+
+Counts live in fixed windows (``ratelimit``); the limit is checked against the current plus the
+previous window, so failures straddling a window boundary still lock, and reaching it writes a
+lock row stamped with the time, so the lock lasts exactly one window (the "15 minutes" the form
+promises) rather than ending at the next boundary."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
-from . import ratelimit
+from . import clock, ratelimit
 from .middleware import client_ip
+from .models import RateLimitBucket
 
 
 def _limits(request, username: str | None) -> list[tuple[str, int]]:
@@ -23,7 +31,19 @@ def _limits(request, username: str | None) -> list[tuple[str, int]]:
 
 def login_locked(request, username: str | None) -> bool:
     window = settings.LAOKE_LOGIN_WINDOW_SECONDS
-    return any(ratelimit.is_limited(k, limit=n, window_seconds=window) for k, n in _limits(request, username))
+    since = clock.now() - timedelta(seconds=window)
+    keys = [f"{key}:locked" for key, _ in _limits(request, username)]
+    return RateLimitBucket.objects.filter(key__in=keys, window_start__gt=since).exists()
+
+
+def _count_failure(key: str, limit: int, window: int) -> None:
+    now = clock.now()
+    ratelimit.hit(key, limit=limit, window_seconds=window, now=now)
+    recent = ratelimit.count(key, window_seconds=window, now=now) + ratelimit.count(
+        key, window_seconds=window, now=now - timedelta(seconds=window)
+    )
+    if recent >= limit:
+        RateLimitBucket.objects.get_or_create(key=f"{key}:locked", window_start=now, defaults={"count": 1})
 
 
 class ThrottledModelBackend(ModelBackend):
@@ -34,5 +54,5 @@ class ThrottledModelBackend(ModelBackend):
         if user is None:
             window = settings.LAOKE_LOGIN_WINDOW_SECONDS
             for key, limit in _limits(request, username):
-                ratelimit.hit(key, limit=limit, window_seconds=window)
+                _count_failure(key, limit, window)
         return user
