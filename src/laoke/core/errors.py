@@ -58,7 +58,7 @@ class DomainError(Exception):
         return self.error.status
 
     def message(self, lang: str = "zh-hans") -> str:
-        return self.error.message(lang, **self.params)
+        return self.error.message(lang, **{"field": self.field or "", **self.params})
 
     def as_body(self, lang: str = "zh-hans") -> dict:
         return {"code": self.code, "message": self.message(lang), "details": self.details}
