@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
+from laoke.cards.api import router as cards_router
 from laoke.catalog.api import router as catalog_router
 from laoke.core.api import AUTH, enforce_permissions, lang_of
 from laoke.core.api_routes import router as core_router
@@ -24,6 +25,8 @@ from laoke.core.errors import (
     define,
 )
 from laoke.members.api import router as members_router
+from laoke.points.api import router as points_router
+from laoke.tiers.api import router as tiers_router
 
 log = logging.getLogger("laoke.api")
 
@@ -103,4 +106,7 @@ def on_unexpected(request, exc: Exception):
 api.add_router("/", core_router)
 api.add_router("/members", members_router)
 api.add_router("/catalog", catalog_router)
+api.add_router("/tiers", tiers_router)
+api.add_router("/points", points_router)
+api.add_router("/cards", cards_router)
 enforce_permissions(api)

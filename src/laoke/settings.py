@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "laoke.catalog",
     "laoke.ledger",
     "laoke.messaging",
+    "laoke.stats",
+    "laoke.tiers",
+    "laoke.points",
     "laoke.cards",
     "laoke.console",
 ]

@@ -119,4 +119,7 @@ SCOPES = {
     "catalog:read": ("读取商品", "Read the catalogue"),
     "catalog:write": ("修改商品", "Change the catalogue"),
     "audit:read": ("读取审计日志", "Read the audit log"),
+    "value:read": ("读取积分、储值、等级", "Read points, stored value and tiers"),
+    "value:write": ("变动积分、储值、卡券", "Move points, stored value and cards"),
+    "tiers:write": ("配置会员等级", "Configure tier programmes"),
 }

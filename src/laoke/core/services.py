@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
@@ -21,8 +22,25 @@ from .validation import check_length
 TOKEN_PREFIX = "lk_"  # noqa: S105  (a public prefix, not a secret)
 
 
-def _permissions_for(role: str) -> list[Permission]:
+def role_permission_names(role: str) -> list[str] | str:
+    """The role's permissions: the core table plus what each installed app grants.
+
+    An app grants permissions on its own models by a ``role_permissions = {role: [...]}``
+    attribute on its AppConfig, so a new app extends the roles without editing core (and without
+    core importing it)."""
     spec = ROLE_PERMISSIONS[role]
+    if spec == "*":
+        return "*"
+    names = list(spec)
+    for config in django_apps.get_app_configs():
+        for name in getattr(config, "role_permissions", {}).get(role, ()):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _permissions_for(role: str) -> list[Permission]:
+    spec = role_permission_names(role)
     if spec == "*":
         return list(Permission.objects.all())
     perms = []

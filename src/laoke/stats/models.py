@@ -1,0 +1,57 @@
+"""Running member statistics: the figures tiers, segments and reports read without scanning orders.
+
+One row per member (and per group account), kept in the same transaction as the event that
+changes it by guarded ``F()`` updates — never read-modify-save. Issue 4 (settlement) adds the
+order-derived figures of SPEC section 8; the value core needs spend, recharge and order count for
+tier entry rules.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from laoke.members.models import GroupAccount, Member
+
+
+class _Totals(models.Model):
+    spend_total_fen = models.BigIntegerField(_("cumulative spend (fen)"), default=0)
+    recharge_total_fen = models.BigIntegerField(_("cumulative recharge (fen)"), default=0)
+    order_count = models.IntegerField(_("orders"), default=0)
+    first_order_at = models.DateTimeField(_("first order"), null=True, blank=True)
+    last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
+    last_recharge_at = models.DateTimeField(_("last recharge"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def non_negative(cls, prefix: str) -> list[models.CheckConstraint]:
+        return [
+            models.CheckConstraint(
+                condition=Q(spend_total_fen__gte=0) & Q(recharge_total_fen__gte=0) & Q(order_count__gte=0),
+                name=f"{prefix}_non_negative",
+            )
+        ]
+
+
+class MemberStats(_Totals):
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, primary_key=True, related_name="stats")
+
+    class Meta:
+        verbose_name = _("member statistics")
+        verbose_name_plural = _("member statistics")
+        constraints = _Totals.non_negative("memberstats")
+
+
+class GroupStats(_Totals):
+    group_account = models.OneToOneField(
+        GroupAccount, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+
+    class Meta:
+        verbose_name = _("group statistics")
+        verbose_name_plural = _("group statistics")
+        constraints = _Totals.non_negative("groupstats")

@@ -1,0 +1,56 @@
+"""Writes of member statistics: one helper, called inside the transaction of the event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce, Greatest, Least
+
+from laoke.core import clock
+from laoke.members.models import GroupAccount, Member
+
+from .models import GroupStats, MemberStats
+
+
+def _stats_add(
+    *,
+    member: Member | None = None,
+    group_account: GroupAccount | None = None,
+    spend_fen: int = 0,
+    recharge_fen: int = 0,
+    orders: int = 0,
+    at: datetime | None = None,
+) -> None:
+    """Add to a member's (or group's) running totals. Deltas may be negative (a refund, a reversed
+    recharge); the database refuses a total below zero. Needs the caller's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("_stats_add needs the caller's transaction")
+    if (member is None) == (group_account is None):
+        raise ValueError("exactly one owner")
+    at = at or clock.now()
+    model, lookup = (
+        (MemberStats, {"member": member})
+        if member is not None
+        else (GroupStats, {"group_account": group_account})
+    )
+    changes: dict = {
+        "spend_total_fen": F("spend_total_fen") + spend_fen,
+        "recharge_total_fen": F("recharge_total_fen") + recharge_fen,
+        "order_count": F("order_count") + orders,
+        "updated_at": at,
+    }
+    if orders > 0:
+        changes["first_order_at"] = Coalesce(Least(F("first_order_at"), at), at)
+        changes["last_order_at"] = Coalesce(Greatest(F("last_order_at"), at), at)
+    if recharge_fen > 0:
+        changes["last_recharge_at"] = Coalesce(Greatest(F("last_recharge_at"), at), at)
+    if model.objects.filter(**lookup).update(**changes) == 1:
+        return
+    try:
+        with transaction.atomic():
+            model.objects.create(**lookup, updated_at=at)
+    except IntegrityError:  # created concurrently
+        pass
+    model.objects.filter(**lookup).update(**changes)
