@@ -19,20 +19,12 @@ from laoke.members.services import member_create
 from laoke.messaging import services
 from laoke.messaging.models import Message
 from laoke.messaging.services import message_claim_batch, message_enqueue
+from tests.race import pg_threads
 
 pytestmark = [pytest.mark.pg, pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 T0 = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
 MESSAGES = 500
 BATCH = 20
-
-
-def pg_threads() -> int:
-    """ARCHITECTURE: N = min(64, max_connections - 20), less what other sessions hold right now
-    (several engineers share the server), never below 8."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT current_setting('max_connections')::int, count(*) FROM pg_stat_activity")
-        max_conn, used = cur.fetchone()
-    return max(8, min(64, max_conn - 20 - used))
 
 
 @pytest.fixture
