@@ -55,3 +55,42 @@ class GroupStats(_Totals):
         verbose_name = _("group statistics")
         verbose_name_plural = _("group statistics")
         constraints = _Totals.non_negative("groupstats")
+
+
+class _Month(models.Model):
+    """One calendar month (shop time) of a member's figures, for windows such as "the last 12
+    months" (tier downgrade policies) without scanning orders. ``month`` is the first day of the
+    month. A month's net may be negative: a refund in March of a February order is booked in March
+    (the running totals above stay non-negative)."""
+
+    month = models.DateField(_("month"))
+    spend_fen = models.BigIntegerField(_("spend (fen)"), default=0)
+    recharge_fen = models.BigIntegerField(_("recharge (fen)"), default=0)
+    orders = models.IntegerField(_("orders"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class MemberMonthStats(_Month):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="month_stats")
+
+    class Meta:
+        verbose_name = _("member monthly statistics")
+        verbose_name_plural = _("member monthly statistics")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "month"], name="membermonthstats_uniq"),
+            models.CheckConstraint(condition=Q(month__day=1), name="membermonthstats_first_day"),
+        ]
+
+
+class GroupMonthStats(_Month):
+    group_account = models.ForeignKey(GroupAccount, on_delete=models.CASCADE, related_name="month_stats")
+
+    class Meta:
+        verbose_name = _("group monthly statistics")
+        verbose_name_plural = _("group monthly statistics")
+        constraints = [
+            models.UniqueConstraint(fields=["group_account", "month"], name="groupmonthstats_uniq"),
+            models.CheckConstraint(condition=Q(month__day=1), name="groupmonthstats_first_day"),
+        ]

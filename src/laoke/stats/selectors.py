@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Sum
+
 from laoke.members.models import GroupAccount, Member
 
-from .models import GroupStats, MemberStats
+from .models import GroupMonthStats, GroupStats, MemberMonthStats, MemberStats
 
 
 def member_stats(member: Member) -> MemberStats:
@@ -16,3 +21,51 @@ def group_stats(group_account: GroupAccount) -> GroupStats:
     return GroupStats.objects.filter(group_account=group_account).first() or GroupStats(
         group_account=group_account
     )
+
+
+def window_start(today: date, months: int = 12) -> date:
+    """First day of the window of ``months`` calendar months ending with ``today``'s month."""
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class WindowTotals:
+    spend_fen: int = 0
+    recharge_fen: int = 0
+    orders: int = 0
+
+
+def window_totals(
+    *, member: Member | None = None, group_account: GroupAccount | None = None, today: date, months: int = 12
+) -> WindowTotals:
+    """Spend, recharge and orders over the ``months`` calendar months ending with ``today``'s
+    month (shop time), from the monthly buckets. Negative nets (refunds) are floored at zero."""
+    model, lookup = (
+        (MemberMonthStats, {"member": member})
+        if member is not None
+        else (GroupMonthStats, {"group_account": group_account})
+    )
+    agg = model.objects.filter(**lookup, month__gte=window_start(today, months), month__lte=today).aggregate(
+        s=Sum("spend_fen"), r=Sum("recharge_fen"), o=Sum("orders")
+    )
+    return WindowTotals(max(agg["s"] or 0, 0), max(agg["r"] or 0, 0), max(agg["o"] or 0, 0))
+
+
+def window_totals_many(
+    *, owner: str, ids: list[int], today: date, months: int = 12
+) -> dict[int, WindowTotals]:
+    """``window_totals`` for many members (owner="member") or groups (owner="group_account") in
+    one query."""
+    model = MemberMonthStats if owner == "member" else GroupMonthStats
+    rows = (
+        model.objects.filter(
+            **{f"{owner}_id__in": ids}, month__gte=window_start(today, months), month__lte=today
+        )
+        .values(f"{owner}_id")
+        .annotate(s=Sum("spend_fen"), r=Sum("recharge_fen"), o=Sum("orders"))
+    )
+    return {
+        r[f"{owner}_id"]: WindowTotals(max(r["s"] or 0, 0), max(r["r"] or 0, 0), max(r["o"] or 0, 0))
+        for r in rows
+    }

@@ -11,7 +11,25 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from laoke.core import clock
 from laoke.members.models import GroupAccount, Member
 
-from .models import GroupStats, MemberStats
+from .models import GroupMonthStats, GroupStats, MemberMonthStats, MemberStats
+
+
+def month_of(at: datetime):
+    """The first day of ``at``'s calendar month in shop time (the key of the monthly buckets)."""
+    return clock.to_local(at).date().replace(day=1)
+
+
+def _upsert_add(model, lookup: dict, changes: dict, create_defaults: dict) -> None:
+    """Guarded add to one row, creating it first if it is missing (a concurrent creator wins the
+    insert; both adds land on the one row)."""
+    if model.objects.filter(**lookup).update(**changes) == 1:
+        return
+    try:
+        with transaction.atomic():
+            model.objects.create(**lookup, **create_defaults)
+    except IntegrityError:  # created concurrently
+        pass
+    model.objects.filter(**lookup).update(**changes)
 
 
 def _stats_add(
@@ -23,8 +41,9 @@ def _stats_add(
     orders: int = 0,
     at: datetime | None = None,
 ) -> None:
-    """Add to a member's (or group's) running totals. Deltas may be negative (a refund, a reversed
-    recharge); the database refuses a total below zero. Needs the caller's transaction."""
+    """Add to a member's (or group's) running totals and to the bucket of ``at``'s month. Deltas
+    may be negative (a refund, a reversed recharge); the database refuses a total below zero.
+    Needs the caller's transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("_stats_add needs the caller's transaction")
     if (member is None) == (group_account is None):
@@ -46,11 +65,16 @@ def _stats_add(
         changes["last_order_at"] = Coalesce(Greatest(F("last_order_at"), at), at)
     if recharge_fen > 0:
         changes["last_recharge_at"] = Coalesce(Greatest(F("last_recharge_at"), at), at)
-    if model.objects.filter(**lookup).update(**changes) == 1:
-        return
-    try:
-        with transaction.atomic():
-            model.objects.create(**lookup, updated_at=at)
-    except IntegrityError:  # created concurrently
-        pass
-    model.objects.filter(**lookup).update(**changes)
+    _upsert_add(model, lookup, changes, {"updated_at": at})
+    if spend_fen or recharge_fen or orders:
+        month_model = MemberMonthStats if member is not None else GroupMonthStats
+        _upsert_add(
+            month_model,
+            {**lookup, "month": month_of(at)},
+            {
+                "spend_fen": F("spend_fen") + spend_fen,
+                "recharge_fen": F("recharge_fen") + recharge_fen,
+                "orders": F("orders") + orders,
+            },
+            {},
+        )
