@@ -8,3 +8,6 @@ os.environ.setdefault("LAOKE_TESTING", "1")
 os.environ.setdefault("LAOKE_DATA_DIR", tempfile.mkdtemp(prefix="laoke-test-"))
 
 from laoke.settings import *  # noqa: F403
+
+# Cards: fast PIN hashing in tests (production: scrypt n=2**13, about 20 ms per PIN).
+LAOKE = {**LAOKE, "CARD_PIN_SCRYPT": {"n": 2**4, "r": 8, "p": 1}}  # noqa: F405

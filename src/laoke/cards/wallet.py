@@ -1,102 +1,325 @@
-"""The member wallet (储值): credits and debits through the ledger, and the low-balance reminder.
+"""The wallet (储值): credits and debits through the ledger, the low-balance reminder, 销卡.
 
-Money in a wallet is the balance of the member's ``wallet`` ledger account; it moves only by
-ledger transfers with an idempotency key (a repeated call with the same key is the same
-movement). A debit that would overdraw is refused (INSUFFICIENT_BALANCE) — the order pays the rest
-another way. When a debit takes the balance from at or above the threshold (preset 20元) to below
-it, one transactional reminder is queued in the outbox in the same transaction (it ignores
-marketing opt-outs; it still needs a mobile).
+Money in a wallet is the balance of the owner's ``wallet`` ledger account (a member, or a group
+account 集体); it moves only by ledger transfers with an idempotency key (a repeated call with the
+same key is the same movement). A debit that would overdraw is refused (INSUFFICIENT_BALANCE) —
+the order pays the rest another way; the ledger's guarded UPDATE makes that hold under any
+concurrency. When a member's debit takes the balance from at or above the threshold (preset
+20元, ``WalletPolicy``) to below it, one transactional reminder is queued in the outbox in the
+same transaction (it ignores marketing opt-outs; it still needs a mobile).
+
+Helpers (``_wallet_credit``, ``_wallet_debit``, ``_wallet_close``) need the caller's transaction;
+settlement calls them inside its own. The public services wrap them (durable transaction, audit,
+idempotency record).
+
+销卡 (seed 003 8.4): the member confirms by repeating back their name, mobile and the account
+(member number) — by email reply, SMS reply or in person — and the remaining balance is either
+refunded (→ ``wallet_refunds``) or forfeited (→ ``breakage``), the policy recorded either way. A
+closed wallet takes no more credits.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 
+from laoke.core import clock, idempotency
 from laoke.core.audit import audit_write
+from laoke.core.errors import DomainError
 from laoke.core.money import format_yuan
 from laoke.ledger.models import Account, Transfer
 from laoke.ledger.services import _transfer, owner_account, system_account
-from laoke.members.models import Member
+from laoke.members.models import GroupAccount, Member
 from laoke.messaging.models import Message
 from laoke.messaging.services import _message_enqueue
 
+from .error_codes import (
+    CARD_RECHARGE_OWNER,
+    WALLET_CLOSE_CONFIRMATION,
+    WALLET_CLOSE_POLICY_INVALID,
+    WALLET_CLOSED,
+)
+from .models import WalletClosure, WalletPolicy
+
+
+def wallet_policy() -> WalletPolicy | None:
+    return WalletPolicy.objects.order_by("pk").first()
+
 
 def low_balance_threshold_fen() -> int:
+    policy = wallet_policy()
+    if policy is not None:
+        return policy.low_balance_threshold_fen
     return settings.LAOKE.get("LOW_BALANCE_THRESHOLD_FEN", 2_000)
 
 
-def wallet_account(member: Member) -> Account:
-    return owner_account(kind=Account.Kind.WALLET, member=member)
+def wallet_account(member: Member | None = None, group_account: GroupAccount | None = None) -> Account:
+    if (member is None) == (group_account is None):
+        raise DomainError(CARD_RECHARGE_OWNER)
+    if member is not None:
+        return owner_account(kind=Account.Kind.WALLET, member=member)
+    return owner_account(kind=Account.Kind.WALLET, group_account=group_account)
+
+
+def _owner_label(member: Member | None, group_account: GroupAccount | None):
+    return member if member is not None else group_account
+
+
+def _wallet_credit(
+    *,
+    member: Member | None = None,
+    group_account: GroupAccount | None = None,
+    amount_fen: int,
+    key: str,
+    reason: str,
+    source: str = "card_float",
+    reference: str = "",
+) -> Transfer:
+    """Credit the wallet from a system account. Needs the caller's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("_wallet_credit needs the caller's transaction")
+    if member is not None and WalletClosure.objects.filter(member=member).exists():
+        raise DomainError(WALLET_CLOSED)
+    return _transfer(
+        debit=system_account(source),
+        credit=wallet_account(member, group_account),
+        amount=amount_fen,
+        key=key,
+        reason=reason,
+        reference=reference,
+    )
+
+
+def _wallet_debit(
+    *,
+    member: Member | None = None,
+    group_account: GroupAccount | None = None,
+    amount_fen: int,
+    key: str,
+    reason: str,
+    sink: str = "wallet_spent",
+    reference: str = "",
+) -> Transfer:
+    """Pay from the wallet; refused rather than overdrawn. Queues the low-balance reminder when a
+    member's balance crosses the threshold downwards. Needs the caller's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("_wallet_debit needs the caller's transaction")
+    account = wallet_account(member, group_account)
+    already = Transfer.objects.filter(idempotency_key=key).exists()
+    t = _transfer(
+        debit=account,
+        credit=system_account(sink),
+        amount=amount_fen,
+        key=key,
+        reason=reason,
+        reference=reference,
+    )
+    if not already and member is not None and member.mobile:
+        # Our UPDATE holds the row lock: this read is the balance right after this debit.
+        balance = Account.objects.values_list("balance", flat=True).get(pk=account.pk)
+        threshold = low_balance_threshold_fen()
+        if balance < threshold <= balance + amount_fen:
+            _message_enqueue(
+                purpose=f"low_balance:{t.pk}",
+                member=member,
+                channel=Message.Channel.SMS,
+                kind=Message.Kind.TRANSACTIONAL,
+                body=f"您的储值余额为{format_yuan(balance)}，已低于{format_yuan(threshold)}，欢迎到店或在会员中心充值。",
+            )
+    return t
 
 
 def wallet_credit(
     *,
-    member: Member,
+    member: Member | None = None,
+    group_account: GroupAccount | None = None,
     amount_fen: int,
     key: str,
     reason: str,
     source: str = "card_float",
     reference: str = "",
     actor=None,
+    idem: idempotency.Claim | None = None,
 ) -> Transfer:
-    """Put money into the wallet (card recharge, online top-up, refund to wallet)."""
+    """Put money into the wallet (online top-up, refund to wallet, staff correction)."""
     with transaction.atomic(durable=True):
-        t = _transfer(
-            debit=system_account(source),
-            credit=wallet_account(member),
-            amount=amount_fen,
+        already = Transfer.objects.filter(idempotency_key=key).exists()
+        t = _wallet_credit(
+            member=member,
+            group_account=group_account,
+            amount_fen=amount_fen,
             key=key,
             reason=reason,
+            source=source,
             reference=reference,
         )
-        audit_write(
-            action="wallet.credit",
-            obj=member,
-            after={"amount_fen": amount_fen, "reason": reason, "transfer": t.pk},
-            actor=actor,
-        )
+        if not already:
+            audit_write(
+                action="wallet.credit",
+                obj=_owner_label(member, group_account),
+                after={"amount_fen": amount_fen, "reason": reason, "transfer": t.pk},
+                actor=actor,
+            )
+        idempotency.complete(idem, t)
     return t
 
 
 def wallet_debit(
     *,
-    member: Member,
+    member: Member | None = None,
+    group_account: GroupAccount | None = None,
     amount_fen: int,
     key: str,
     reason: str,
     sink: str = "wallet_spent",
     reference: str = "",
     actor=None,
+    idem: idempotency.Claim | None = None,
 ) -> Transfer:
-    """Pay from the wallet; refused rather than overdrawn. Queues the low-balance reminder when the
-    balance crosses the threshold downwards."""
+    """Pay from the wallet; refused rather than overdrawn (see ``_wallet_debit``)."""
     with transaction.atomic(durable=True):
-        account = wallet_account(member)
         already = Transfer.objects.filter(idempotency_key=key).exists()
-        t = _transfer(
-            debit=account,
-            credit=system_account(sink),
-            amount=amount_fen,
+        t = _wallet_debit(
+            member=member,
+            group_account=group_account,
+            amount_fen=amount_fen,
             key=key,
             reason=reason,
+            sink=sink,
             reference=reference,
         )
         if not already:
             audit_write(
                 action="wallet.debit",
-                obj=member,
+                obj=_owner_label(member, group_account),
                 after={"amount_fen": amount_fen, "reason": reason, "transfer": t.pk},
                 actor=actor,
             )
-            balance = Account.objects.values_list("balance", flat=True).get(pk=account.pk)
-            threshold = low_balance_threshold_fen()
-            if balance < threshold <= balance + amount_fen and member.mobile:
-                _message_enqueue(
-                    purpose=f"low_balance:{t.pk}",
-                    member=member,
-                    channel=Message.Channel.SMS,
-                    kind=Message.Kind.TRANSACTIONAL,
-                    body=f"您的储值余额为{format_yuan(balance)}，已低于{format_yuan(threshold)}，欢迎到店或在会员中心充值。",
-                )
+        idempotency.complete(idem, t)
     return t
+
+
+# --- 销卡 ---------------------------------------------------------------------------------------
+
+CONFIRM_CHANNELS = ("in_person", "email", "sms", "phone")
+
+
+def _digits(text: str | None) -> str:
+    return "".join(ch for ch in (text or "") if ch.isdigit())
+
+
+def _check_confirmation(member: Member, *, name: str, mobile: str, account: str) -> None:
+    wrong = []
+    if (name or "").strip() != (member.name or "").strip() or not member.name:
+        wrong.append("name")
+    expected = _digits(member.mobile)
+    given = _digits(mobile)
+    if given.startswith("86") and len(given) == 13:
+        given = given[2:]
+    if not expected or given != expected[-11:]:
+        wrong.append("mobile")
+    if (account or "").strip().upper() != member.code.upper():
+        wrong.append("account")
+    if wrong:
+        raise DomainError(WALLET_CLOSE_CONFIRMATION, field=wrong[0], fields=", ".join(wrong))
+
+
+def _wallet_close(
+    *,
+    member: Member,
+    confirm_name: str,
+    confirm_mobile: str,
+    confirm_account: str,
+    policy: str,
+    confirmed_via: str,
+    note: str = "",
+    actor=None,
+) -> WalletClosure:
+    if policy not in WalletPolicy.ClosePolicy.values:
+        raise DomainError(WALLET_CLOSE_POLICY_INVALID, field="policy")
+    if confirmed_via not in CONFIRM_CHANNELS:
+        raise DomainError(WALLET_CLOSE_POLICY_INVALID, field="confirmed_via")
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if WalletClosure.objects.filter(member=member).exists():
+        raise DomainError(WALLET_CLOSED)
+    _check_confirmation(member, name=confirm_name, mobile=confirm_mobile, account=confirm_account)
+    account = wallet_account(member)
+    # Lock the wallet row: a concurrent debit either commits before (we close what is left) or
+    # waits and then finds the balance gone.
+    balance = Account.objects.select_for_update().values_list("balance", flat=True).get(pk=account.pk)
+    t = None
+    if balance > 0:
+        sink = "wallet_refunds" if policy == WalletPolicy.ClosePolicy.REFUND else "breakage"
+        t = _transfer(
+            debit=account,
+            credit=system_account(sink),
+            amount=balance,
+            key=f"wallet_close:{member.pk}",
+            reason=f"wallet_close_{policy}",
+            reference=member.code,
+        )
+    try:
+        with transaction.atomic():
+            closure = WalletClosure.objects.create(
+                member=member,
+                balance_fen=balance,
+                policy=policy,
+                transfer=t,
+                confirmed_via=confirmed_via,
+                confirmation={"name": confirm_name, "mobile": "confirmed", "account": confirm_account},
+                note=(note or "")[:200],
+                closed_at=clock.now(),
+                closed_by=actor if getattr(actor, "pk", None) else None,
+            )
+    except IntegrityError as exc:  # closed concurrently
+        raise DomainError(WALLET_CLOSED) from exc
+    audit_write(
+        action="wallet.close",
+        obj=member,
+        before={"balance_fen": balance},
+        after={
+            "balance_fen": 0,
+            "policy": policy,
+            "confirmed_via": confirmed_via,
+            "transfer": t.pk if t else None,
+        },
+        actor=actor,
+    )
+    return closure
+
+
+def wallet_close(
+    *,
+    member: Member,
+    confirm_name: str,
+    confirm_mobile: str,
+    confirm_account: str,
+    policy: str,
+    confirmed_via: str,
+    note: str = "",
+    actor=None,
+    idem: idempotency.Claim | None = None,
+) -> WalletClosure:
+    """销卡: close the member's stored value after the member repeated back name, mobile and
+    member number; refund or forfeit what is left (recorded either way). Audited."""
+    with transaction.atomic(durable=True):
+        closure = _wallet_close(
+            member=member,
+            confirm_name=confirm_name,
+            confirm_mobile=confirm_mobile,
+            confirm_account=confirm_account,
+            policy=policy,
+            confirmed_via=confirmed_via,
+            note=note,
+            actor=actor,
+        )
+        idempotency.complete(idem, closure)
+    return closure
+
+
+def wallet_payment_price(amount_fen: int) -> int:
+    """What an order line of ``amount_fen`` costs when paid from stored value (the policy's rate,
+    rounded half-up to the fen; rule 9)."""
+    policy = wallet_policy()
+    rate = policy.wallet_payment_rate_bp if policy is not None else 10_000
+    return (amount_fen * rate + 5_000) // 10_000
