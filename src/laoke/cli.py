@@ -7,6 +7,7 @@ laoke serve                 gunicorn (console + API) and a Huey worker, supervis
 laoke worker                a Huey worker only
 laoke export-member ID      PIPL export of one member (JSON + xlsx)
 laoke forget-member ID      PIPL deletion: anonymise one member, keep aggregates
+laoke cards issue …         issue a batch of prepaid cards, PINs to a one-time xlsx
 laoke manage ARGS…          any Django management command
 """
 
@@ -204,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     ledger.add_parser("check", help="recompute every balance from the transfers").set_defaults(
         fn=cmd_ledger_check
     )
+    from laoke.cards.cli import add_parser as cards_parser
+
+    cards_parser(sub)
     m = sub.add_parser("manage", help="run a Django management command")
     m.add_argument("rest", nargs=argparse.REMAINDER)
     m.set_defaults(fn=cmd_manage)

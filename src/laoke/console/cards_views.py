@@ -1,0 +1,115 @@
+"""Console pages of the cards app: the cashier's recharge page and a batch's progress page.
+
+Thin over the cards services. The PIN field is a password input, never echoed back, never logged
+(the form posts it once; the page re-renders without it)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+
+from laoke.cards import selectors, services
+from laoke.core.errors import DomainError
+from laoke.core.money import format_yuan
+from laoke.members.selectors import member_search
+
+
+def _lang(request) -> str:
+    return "en" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else "zh-hans"
+
+
+def _find_member(user, text: str):
+    text = (text or "").strip()
+    if not text:
+        return None
+    # Member number or mobile (an exact index lookup); a name fragment must match one member only.
+    found = list(member_search(user, q=text)[:2])
+    return found[0] if len(found) == 1 else None
+
+
+@sensitive_post_parameters("pin")
+@permission_required("cards.recharge_card", raise_exception=True)
+def recharge(request):
+    """充值: card number + PIN + member (member number or mobile)."""
+    error = None
+    result = None
+    form = {"number": "", "member": ""}
+    if request.method == "POST":
+        form = {
+            "number": request.POST.get("number", "").strip(),
+            "member": request.POST.get("member", "").strip(),
+        }
+        member = _find_member(request.user, form["member"])
+        if member is None:
+            error = _("No single member matches this member number or mobile.")
+        else:
+            try:
+                card = services.card_recharge(
+                    number=form["number"],
+                    pin=request.POST.get("pin", ""),
+                    member=member,
+                    channel="cashier",
+                    ip=request.META.get("REMOTE_ADDR"),
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                error = exc.message(_lang(request))
+            else:
+                balance = selectors.wallet_summary(member=member)["balance_fen"]
+                result = {
+                    "number": card.number,
+                    "amount": format_yuan(card.face_value_fen),
+                    "member": member.name or member.code,
+                    "balance": format_yuan(balance),
+                }
+                form = {"number": "", "member": ""}
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Recharge with a prepaid card"),
+        "form": form,
+        "error": error,
+        "result": result,
+    }
+    return TemplateResponse(request, "console/cards/recharge.html", context, status=422 if error else 200)
+
+
+@permission_required("cards.view_cardbatch", raise_exception=True)
+def batch_progress(request, batch_id: int):
+    try:
+        batch = selectors.batch_get(batch_id)
+    except DomainError as exc:
+        raise Http404(str(exc)) from exc
+    info = selectors.batch_progress(batch)
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Card batch %(code)s") % {"code": batch.code},
+        "b": info,
+        "face": format_yuan(batch.face_value_fen),
+        "can_download": request.user.has_perm("cards.download_cardbatch") and batch.state == "ready",
+        "running": batch.state in ("pending", "generating"),
+    }
+    if request.headers.get("HX-Request"):
+        return TemplateResponse(request, "console/cards/_progress.html", context)
+    return TemplateResponse(request, "console/cards/batch.html", context)
+
+
+@permission_required("cards.download_cardbatch", raise_exception=True)
+def batch_download(request, batch_id: int):
+    if request.method != "POST":
+        return redirect("cards_batch_progress", batch_id=batch_id)
+    try:
+        name, data = services.card_batch_download(batch_id=batch_id, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message(_lang(request)))
+        return redirect("cards_batch_progress", batch_id=batch_id)
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
