@@ -90,7 +90,7 @@ def programme_patch(request, payload: ProgrammePatch):
         return services.programme_update(data=data, actor=request.user, idem=claim)
 
     def render(p: PointsProgramme):
-        return 200, ProgrammeOut.from_orm(p).dict()
+        return 200, ProgrammeOut.from_orm(p).model_dump(mode="json")
 
     return idempotent_write(request, scope="points.programme", payload=data, call=call, render=render)
 
@@ -342,7 +342,7 @@ def redeem(request, payload: RedeemIn):
         )
 
     def render(r):
-        return 201, RedemptionOut.from_orm(r).dict()
+        return 201, RedemptionOut.from_orm(r).model_dump(mode="json")
 
     return idempotent_write(
         request, scope="points.redeem", payload=payload.dict(), call=call, render=render, required=True
@@ -428,7 +428,7 @@ def claim_submit(request, payload: ClaimIn):
         )
 
     def render(c):
-        return 201, _claim_out(c)
+        return 201, ClaimOut(**_claim_out(c)).model_dump(mode="json")
 
     return idempotent_write(request, scope="points.claim", payload=body, call=call, render=render)
 
@@ -454,7 +454,7 @@ def claim_decide(request, claim_id: int, payload: DecideIn):
         )
 
     def render(c):
-        return 200, _claim_out(c)
+        return 200, ClaimOut(**_claim_out(c)).model_dump(mode="json")
 
     return idempotent_write(
         request,
