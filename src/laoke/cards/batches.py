@@ -338,7 +338,7 @@ def card_batch_download(*, batch_id: int, actor=None) -> tuple[str, bytes]:
         if won != 1:
             raise DomainError(BATCH_FILE_GONE)
         audit_write(action="card_batch.download", obj=batch, after={"file": path.name}, actor=actor)
-        transaction.on_commit(lambda: path.unlink(missing_ok=True))
+    path.unlink(missing_ok=True)  # committed: the PINs leave the server with this response
     return f"cards-{batch.code}.xlsx", data
 
 
