@@ -23,6 +23,7 @@ from django.db import transaction
 from laoke.core.errors import FIELD_INVALID, DomainError
 
 from .models import Activity, Audience, Basis, DowngradePolicy, RuleKind, ServiceOwner, TierProgramme
+from .programmes import _programme_create
 
 YUAN = 100
 
@@ -95,8 +96,6 @@ def tier_presets_install(
     programme whose code exists is left exactly as the operator has it. ``individual_basis``
     (cumulative_spend or cumulative_recharge) switches the individual programme's basis; with
     ``activate`` each newly installed programme becomes its audience's active one."""
-    from .services import _programme_create  # services re-exports this function
-
     if preset not in PRESETS:
         raise DomainError(FIELD_INVALID, field="preset", details={"allowed": sorted(PRESETS)})
     allowed_bases = (RuleKind.CUMULATIVE_SPEND, RuleKind.CUMULATIVE_RECHARGE)
