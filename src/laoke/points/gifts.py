@@ -1,10 +1,10 @@
 """The gift catalogue per store (levels 80 … 8,000 points, 1–10 gifts per level and store, seed
 002) and redemption.
 
-A redemption is one transaction: the member's points account is locked, the points are taken
-oldest-first, and the gift leaves the store's stock through ``catalog._gift_stock_adjust`` (a
-guarded UPDATE). If the stock is gone the whole transaction rolls back, so a member who loses the
-race for the last gift keeps every point. Redemptions happen on the programme's window days (1–4
+A redemption is one transaction: the gift leaves the store's stock through
+``catalog._gift_stock_adjust`` (a guarded UPDATE), then the member's points account is locked and
+the points are taken oldest-first. If the stock is gone, or the points are not enough, the whole
+transaction rolls back, so a member who loses the race for the last gift keeps every point. Redemptions happen on the programme's window days (1–4
 of each month, shop time) unless the clerk holds ``points.redeem_outside_window``.
 
 Permanent member (永久会员, seed 002): redeeming the gift of the programme's permanent level
@@ -144,6 +144,11 @@ def _gift_redeem(*, member, offer, key, actor, outside_window) -> GiftRedemption
             start=programme.window_start_day,
             end=programme.window_end_day,
         )
+    # The gift first: the scarce thing decides, and a loser of the race for the last one fails
+    # before touching points (its transaction rolls back either way).
+    _gift_stock_adjust(
+        gift=offer.gift, store=offer.store, delta=-1, reason=f"points redemption {key}"[:200], actor=actor
+    )
     points = offer.level.points
     transfer, _new = lots._debit(
         member=member,
@@ -151,9 +156,6 @@ def _gift_redeem(*, member, offer, key, actor, outside_window) -> GiftRedemption
         key=f"redeem:{key}",
         reason="points.redeem",
         reference=f"gift:{offer.gift.code}@{offer.store.code}",
-    )
-    _gift_stock_adjust(
-        gift=offer.gift, store=offer.store, delta=-1, reason=f"points redemption {key}"[:200], actor=actor
     )
     permanent = bool(
         programme.permanent_points
