@@ -42,6 +42,7 @@ def _recharge_race():
 
 def test_one_card_recharged_concurrently_credits_once():
     n, successes, results, credited, number = _recharge_race()
+    assert len(results) == n
     assert len(successes) == 1, results
     assert credited == FACE
     assert set(results) - set(successes) <= {"CARD_ALREADY_REDEEMED", "CARD_LOCKED"}
