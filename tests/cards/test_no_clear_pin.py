@@ -26,7 +26,7 @@ def _dump_database() -> str:
     chunks = []
     with connection.cursor() as cur:
         for table in connection.introspection.table_names():
-            cur.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            cur.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
             for row in cur.fetchall():
                 chunks.append(" ".join(str(v) for v in row))
     return "\n".join(chunks)
