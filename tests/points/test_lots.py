@@ -18,7 +18,7 @@ from laoke.ledger.services import ledger_check
 from laoke.messaging.models import Message
 from laoke.points import selectors
 from laoke.points.models import LotConsumption, PointsLot
-from laoke.points.services import points_spend, points_tick, programme_update
+from laoke.points.services import points_reverse, points_spend, points_tick, programme_update
 
 from .conftest import earn, give, make_member
 
@@ -190,6 +190,7 @@ ops = st.lists(
         st.tuples(st.just("spend"), st.integers(1, 400)),
         st.tuples(st.just("adjust"), st.integers(-300, 300).filter(bool)),
         st.tuples(st.just("wait"), st.integers(1, 400)),
+        st.tuples(st.just("refund"), st.integers(1, 50_000)),
     ),
     min_size=1,
     max_size=25,
@@ -197,13 +198,22 @@ ops = st.lists(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=ops)
-def test_balance_equals_open_lots_property(programme, steps):
-    programme_update(data={"expiry_months": 1, "reminder_days": 0})
+@given(steps=ops, negative=st.booleans())
+def test_balance_equals_open_lots_property(programme, steps, negative):
+    programme_update(data={"expiry_months": 1, "reminder_days": 0, "allow_negative": negative})
     member = make_member()
+    orders: list[tuple[str, int]] = []  # (reference, fen not yet refunded)
     for i, (op, x) in enumerate(steps):
         if op == "earn":
             earn(member, x, key=f"prop-{member.pk}-{i}")
+            orders.append((f"prop-{member.pk}-{i}", x))
+        elif op == "refund":
+            open_orders = [(j, o) for j, o in enumerate(orders) if o[1] > 0]
+            if open_orders:
+                j, (ref, left) = open_orders[x % len(open_orders)]
+                fen = 1 + x % left
+                points_reverse(key=f"r-{ref}-{i}", reference=ref, refunds={"1": fen})
+                orders[j] = (ref, left - fen)
         elif op == "spend":
             try:
                 points_spend(member=member, key=f"prop-{member.pk}-{i}", reference="o", points=x)
@@ -219,5 +229,16 @@ def test_balance_equals_open_lots_property(programme, steps):
             points_tick(clock.now())
         assert selectors.points_lots_check([member.pk]) == []
         acct = Account.objects.filter(member=member, kind="points").first()
-        assert acct is None or acct.balance >= 0
+        assert negative or acct is None or acct.balance >= 0
     assert ledger_check().ok
+
+
+def test_huey_runs_points_tick_every_ten_minutes(expiring):
+    from laoke.points.tasks import points_tick_periodic
+
+    task = points_tick_periodic.task_class()
+    assert task.validate_datetime(datetime(2027, 1, 1, 0, 10))
+    assert not task.validate_datetime(datetime(2027, 1, 1, 0, 11))
+    with clock.frozen(EXPIRES):
+        out = points_tick_periodic.call_local()
+    assert out["expired_lots"] == 1 and balance(expiring) == 0
