@@ -105,11 +105,17 @@ def _owner(member: Member | None, group_account: GroupAccount | None) -> tuple[d
 
 
 def _lock_row(owner: dict[str, Any], at: datetime) -> MemberTier:
-    """The owner's tier row, created (level-less) if missing, then locked."""
+    """The owner's tier row, created (level-less) if missing, then locked.
+
+    The locking query joins nothing: on PostgreSQL a waiter re-checks the row it waited for
+    against its *old* copy of any joined row, so a ``select_related("level")`` would come back
+    with the new ``level_id`` and the level itself missing (NULL from the outer join) — the
+    evaluation would then believe the owner had no level and upgrade it a second time. The
+    level is read after the lock (``row.level`` loads it by id)."""
     qs = MemberTier.objects.filter(**owner)
     if not _UNGUARDED_FOR_TESTS:
         qs = qs.select_for_update()
-    row = qs.select_related("level").first()
+    row = qs.first()
     if row is not None:
         return row
     MemberTier.objects.bulk_create(
@@ -118,7 +124,7 @@ def _lock_row(owner: dict[str, Any], at: datetime) -> MemberTier:
     qs = MemberTier.objects.filter(**owner)
     if not _UNGUARDED_FOR_TESTS:
         qs = qs.select_for_update()
-    return qs.select_related("level").get()
+    return qs.get()
 
 
 def _active_programme(audience: str) -> TierProgramme | None:
@@ -187,7 +193,7 @@ def _tiers_evaluate(
     row = _lock_row(owner, at)
     figures = figures_for(programme=programme, **owner, today=clock.to_local(at).date(), months=WINDOW_MONTHS)
     target = best_level(levels, figures)
-    current = row.level if row.level is not None and row.level.programme_id == programme.pk else None
+    current = next((lv for lv in levels if lv.pk == row.level_id), None)  # another programme's: none
     if target is None or (current is not None and target.rank <= current.rank):
         return None
     return _move(row, owner=owner, to=target, how=How.RULE, reason=reason or "evaluate", at=at)
