@@ -190,3 +190,14 @@ def test_review_queries_per_chunk_are_pinned(db, monkeypatch):
     # last_review_on update (savepoint, update, release) = 8.
     assert moving == 8 + 3 * 7, moving
     assert still == 8 + 3 * 4, still
+
+
+def test_the_huey_task_is_a_thin_call_of_the_tick(member):
+    from laoke.tiers.tasks import tiers_review_periodic
+
+    with clock.frozen(utc(2026, 1, 1)):
+        _online_shop("rolling_12_months")
+        spend_and_evaluate(member, 2_000)
+    with clock.frozen(utc(2027, 3, 1, 1)):
+        assert tiers_review_periodic.call_local() == "tiers review 2027-03-01: online-shop: 1/1"
+        assert tiers_review_periodic.call_local() == "tiers review 2027-03-01: nothing due"

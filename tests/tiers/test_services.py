@@ -323,3 +323,13 @@ def test_activation_is_one_per_audience_and_restarts_reviews(db):
     )
     assert _err(tier_programme_update, programme_id=a.pk, data={"code": "zz"}) == "FIELD_INVALID"
     assert _err(tier_programme_update, programme_id=10**9, data={}) == "NOT_FOUND"
+
+
+def test_current_level_query_count(member, group, django_assert_num_queries):
+    """current_level prices every order line's points (points app): one query with a tier row."""
+    tier_presets_install(preset="online_shop")
+    with django_assert_num_queries(2):  # tier rows, then the entry level
+        assert selectors.current_level(member=member).code == "regular"
+    spend_and_evaluate(member, 2_000)
+    with django_assert_num_queries(1):
+        assert selectors.current_level(member=member).code == "senior"
