@@ -168,3 +168,21 @@ def test_manual_grant_in_the_console(staff, member):
     assert "员工" in client.get(f"{A}/membertier/").content.decode()
     assert client.get(f"{A}/tierprogramme/").status_code == 200
     assert client.get(f"{A}/tierprogramme/{grp.pk}/change/").status_code == 200
+
+
+def test_place_members_action(staff, member):
+    from .helpers import spend
+
+    spend(member, 5_000)
+    (p,) = tier_presets_install(preset="online_shop")
+    client = login(staff, "marketer")
+    r = client.post(f"{A}/tierprogramme/", {"action": "place_members", "_selected_action": [str(p.pk)]})
+    assert r.status_code == 302
+    assert MemberTier.objects.get(member=member).level.code == "vip"
+    assert (
+        client.post(
+            f"{A}/tierprogramme/", {"action": "delete_selected", "_selected_action": [str(p.pk)]}
+        ).status_code
+        == 302  # no such action: "no action selected", nothing deleted
+    )
+    assert TierProgramme.objects.filter(pk=p.pk).exists()

@@ -333,3 +333,30 @@ def test_current_level_query_count(member, group, django_assert_num_queries):
     spend_and_evaluate(member, 2_000)
     with django_assert_num_queries(1):
         assert selectors.current_level(member=member).code == "senior"
+
+
+def test_place_all_after_activating_a_programme(db, group):
+    from laoke.tiers.services import tiers_place_all
+
+    people = [member_create(name=f"p{i}", mobile=f"1390001{i:04d}") for i in range(7)]
+    for i, m in enumerate(people):
+        spend(m, [0, 999, 1_000, 1_999, 2_000, 3_000, 50][i])
+    acc = owner_account(kind="points", member=member_create(name="只有积分", mobile="13900020000"))
+    transfer_create(debit=system_account("points_liability"), credit=acc, amount=5, key="pp", reason="earn")
+    recharge(group, 5_000)
+    tier_presets_install(preset="stored_value")
+    r = tiers_place_all(audience="individual", chunk=3)
+    assert (r.looked_at, r.placed) == (8, 4)  # ≥ 1,000元 spend: 1,000 1,999 2,000 3,000
+    got = {m.name: (selectors.current_level(member=m) or TierLevel(code="-")).code for m in people}
+    assert got == {
+        "p0": "-",
+        "p1": "-",
+        "p2": "yellow-diamond",
+        "p3": "yellow-diamond",
+        "p4": "red-diamond",
+        "p5": "black-diamond",
+        "p6": "-",
+    }
+    assert tiers_place_all(audience="individual").placed == 0  # a re-run moves nobody
+    assert tiers_place_all(audience="group").placed == 1
+    assert selectors.group_level(group_account=group).name == "铜牌"

@@ -140,6 +140,22 @@ class TierProgrammeAdmin(FormAdmin):
     list_filter = ("audience", "is_active", "downgrade_policy")
     search_fields = ("code", "name")
     inlines = [TierLevelInline]
+    actions = ["place_members"]
+
+    def get_actions(self, request):
+        actions = admin.ModelAdmin.get_actions(self, request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description=_("Place members now (evaluate everyone with figures)"), permissions=["change"])
+    def place_members(self, request, queryset):
+        for audience in sorted(set(queryset.filter(is_active=True).values_list("audience", flat=True))):
+            report = services.tiers_place_all(audience=audience)
+            messages.info(
+                request,
+                _("%(audience)s: %(placed)d of %(seen)d placed at a higher level.")
+                % {"audience": Audience(audience).label, "placed": report.placed, "seen": report.looked_at},
+            )
 
     def get_readonly_fields(self, request, obj=None):
         return ("code", "audience", "last_review_on") if obj is not None else ()

@@ -31,7 +31,9 @@ from laoke.core import clock, idempotency
 from laoke.core.audit import actor_label, audit_write
 from laoke.core.errors import PERMISSION_DENIED, DomainError
 from laoke.core.validation import check_length, require
+from laoke.ledger.models import Account
 from laoke.members.models import GroupAccount, Member
+from laoke.stats.models import GroupStats, MemberStats
 
 from .error_codes import TIER_ALREADY_AT_LEVEL, TIER_LEVEL_WRONG_AUDIENCE
 from .models import Audience, How, MemberTier, TierHistory, TierLevel, TierProgramme
@@ -205,6 +207,49 @@ def tier_evaluate(
     """``_tiers_evaluate`` in its own transaction (console button, API, backfills)."""
     with transaction.atomic(durable=True):
         return _tiers_evaluate(member=member, group_account=group_account, reason=reason)
+
+
+@dataclass
+class PlacementReport:
+    looked_at: int = 0
+    placed: int = 0
+
+
+def tiers_place_all(*, audience: str, chunk: int = 200) -> PlacementReport:
+    """Evaluate every owner of ``audience`` that has figures (statistics or a points account), in
+    chunks of ``chunk`` owners, each its own short transaction — after activating a programme or
+    installing a preset over existing members, so nobody waits for a next purchase to be placed.
+    Upgrades only, like every evaluation; safe to re-run (a placed owner is not moved again)."""
+    report = PlacementReport()
+    if audience == Audience.INDIVIDUAL:
+        stats, owner_field, model = MemberStats, "member", Member
+    else:
+        stats, owner_field, model = GroupStats, "group_account", GroupAccount
+    after = 0
+    while True:
+        id_field = f"{owner_field}_id"
+        a = (
+            stats.objects.filter(**{f"{id_field}__gt": after})
+            .order_by(id_field)
+            .values_list(id_field, flat=True)
+        )
+        b = (
+            Account.objects.filter(kind=Account.Kind.POINTS, **{f"{id_field}__gt": after})
+            .order_by(id_field)
+            .values_list(id_field, flat=True)
+        )
+        ids = sorted(set(a[:chunk]) | set(b[:chunk]))[:chunk]
+        if not ids:
+            return report
+        owners = model.objects.filter(pk__in=ids)
+        if model is Member:
+            owners = owners.exclude(status=Member.Status.MERGED)
+        with transaction.atomic(durable=True):
+            for owner in owners.order_by("pk"):
+                report.looked_at += 1
+                if _tiers_evaluate(**{owner_field: owner}, reason="placement") is not None:
+                    report.placed += 1
+        after = ids[-1]
 
 
 def tier_grant(
