@@ -37,6 +37,7 @@ P = "/api/v1/points"
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/programme"): ALL,
     ("PATCH", f"{P}/programme"): DESIGNERS,
+    ("POST", f"{P}/quote"): ALL,
     ("GET", f"{P}/members/{{int:member_id}}/balance"): ALL,
     ("GET", f"{P}/members/{{int:member_id}}/lots"): ALL,
     ("GET", f"{P}/members/{{int:member_id}}/history"): ALL,

@@ -245,3 +245,31 @@ def test_english_messages(api, member):
         HTTP_IDEMPOTENCY_KEY="k",
     )
     assert r.json()["message"] == "调整积分必须填写原因"
+
+
+def test_quote_explains_without_writing(api, member):
+    from laoke.points.models import PointsEarning
+
+    r = api("cashier", lang="en").post(
+        f"{P}/quote",
+        {
+            "member_id": member.pk,
+            "lines": [{"ref": "a", "paid_fen": 1999}, {"ref": "b", "paid_fen": 900, "special_sale": True}],
+        },
+        content_type=J,
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["points"] == 19 and [ln["points"] for ln in body["lines"]] == [19, 0]
+    assert body["lines"][0]["text"] == "a: ¥19.99 → 19 point(s) (1 point(s) per yuan)"
+    assert body["text"].endswith("Total: 19 point(s)")
+    assert not PointsEarning.objects.exists() and not Transfer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [[], [{"ref": "", "paid_fen": 1}], [{"ref": "a", "paid_fen": -1}], [{"ref": "a", "paid_fen": 1}] * 2],
+)
+def test_quote_bad_lines(api, programme, lines):
+    r = api("cashier").post(f"{P}/quote", {"lines": lines}, content_type=J)
+    assert r.status_code == 422 and r.json()["code"] in ("VALIDATION_ERROR", "POINTS_LINE_INVALID")

@@ -141,3 +141,29 @@ def test_bad_lines(programme, line):
     with pytest.raises(DomainError) as exc:
         q(programme, [line])
     assert exc.value.code == "POINTS_LINE_INVALID"
+
+
+def test_explanation_text(programme):
+    from django.utils import translation
+
+    earn_rule_create(kind="member_day", data={"weekday": 3, "multiplier_bp": 20_000, "name": "周三会员日"})
+    r = q(
+        programme,
+        [EarnLine(ref="milk", paid_fen=12_345), EarnLine(ref="sale", paid_fen=5_000, special_sale=True)],
+        tier=(15_000, "VIP"),
+    )
+    with translation.override("en"):
+        text = r.text()
+    assert text.splitlines() == [
+        "milk: ¥123.45 → 123 base point(s) × 2.5× (1.5× tier level VIP, 2× member day: weekday 3) = 308",
+        "sale: ¥50.00, no points (member special sale: earns no points)",
+        "Total: 308 point(s)",
+    ]
+    # 123 × 2.5 = 307.5 → 308 (half-up)
+
+
+def test_earning_stores_its_explanation(member):
+    from .conftest import earn
+
+    e = earn(member, 1_999)
+    assert e.explanation[0]["points"] == 19 and "19" in e.explanation[0]["text"]

@@ -17,9 +17,10 @@ from laoke.core.models import Store
 from laoke.members.models import Member
 from laoke.members.selectors import member_visible_queryset
 
-from . import selectors, services
+from . import rules, selectors, services
 from .models import GiftOffer, PointsMigrationEntry, PointsProgramme, ReceiptClaim, SignIn
 from .programme import active_programme
+from .rules import EarnLine
 
 router = Router(tags=["points"])
 
@@ -93,6 +94,52 @@ def programme_patch(request, payload: ProgrammePatch):
         return 200, ProgrammeOut.from_orm(p).model_dump(mode="json")
 
     return idempotent_write(request, scope="points.programme", payload=data, call=call, render=render)
+
+
+# --- quote (how many points a purchase would earn, and why) --------------------------------------
+
+
+class QuoteLineIn(Schema):
+    ref: str = Field(..., min_length=1, max_length=64)
+    paid_fen: int = Field(..., ge=0, le=10**12)
+    category_id: int | None = None
+    special_sale: bool = False
+
+
+class QuoteIn(Schema):
+    member_id: int | None = None
+    lines: list[QuoteLineIn] = Field(..., min_length=1, max_length=500)
+    campaign: str = Field("", max_length=32)
+
+
+class QuoteLineOut(Schema):
+    ref: str
+    paid_fen: int
+    base: int
+    multiplier_bp: int
+    points: int
+    text: str
+
+
+class QuoteOut(Schema):
+    points: int
+    lines: list[QuoteLineOut]
+    text: str
+
+
+@router.post(
+    "/quote", response=QuoteOut, summary="Points a purchase would earn, line by line, with the reasons"
+)
+@require("points.view_pointsprogramme", READ)
+def quote(request, payload: QuoteIn):
+    member = _member(request, payload.member_id) if payload.member_id else None
+    lines = [EarnLine(**line.dict()) for line in payload.lines]
+    q = rules.quote(programme=active_programme(), lines=lines, member=member, campaign=payload.campaign)
+    return {
+        "points": q.points,
+        "lines": [{**r.as_dict(), "text": r.text()} for r in q.lines],
+        "text": q.text(),
+    }
 
 
 # --- balance, lots, history -----------------------------------------------------------------------

@@ -195,83 +195,88 @@ def _give_back_spent(spend: PointsSpend, *, fraction: tuple[int, int], key: str,
     return give
 
 
-def points_reverse(
-    *, key: str, reference: str, refunds: dict[str, int], actor=None, idem: idempotency.Claim | None = None
-) -> PointsRefund:
-    """A refund or return of part (or all) of the order ``reference``: ``refunds`` maps each
-    refunded line's ref to the fen refunded *now*. Idempotent by ``key``."""
+def _points_reverse(*, key: str, reference: str, refunds: dict[str, int], actor=None) -> PointsRefund:
+    """A refund or return of part (or all) of the order ``reference`` inside the caller's
+    transaction (settlement refunds the money in the same one): ``refunds`` maps each refunded
+    line's ref to the fen refunded *now*. Idempotent by ``key``."""
+    _need_tx("_points_reverse")
     _check_key(key)
     if not isinstance(refunds, dict) or not refunds:
         raise DomainError(POINTS_LINE_INVALID, field="refunds", ref="", why="empty")
     for ref, fen in refunds.items():
         if isinstance(fen, bool) or not isinstance(fen, int) or fen <= 0:
             raise DomainError(POINTS_LINE_INVALID, field="refunds", ref=str(ref)[:64], why="refunded fen")
+    done = PointsRefund.objects.filter(key=key).first()
+    if done is not None:
+        if done.reference != reference:
+            raise DomainError(POINTS_KEY_REUSED, field="key")
+        return done
+    earning = PointsEarning.objects.filter(reference=reference).order_by("pk").first()
+    if earning is None:
+        raise DomainError(POINTS_LINE_INVALID, field="reference", ref=reference[:64], why="no such order")
+    member = earning.member
+    lots._lock_account(member)  # one member's points operations run one after the other
+    programme = active_programme()
+    lines = {ln.ref: ln for ln in earning.lines.select_for_update()}
+    for ref, fen in refunds.items():
+        line = lines.get(ref)
+        if line is None:
+            raise DomainError(POINTS_LINE_INVALID, field="refunds", ref=str(ref)[:64], why="unknown line")
+        if line.refunded_fen + fen > line.paid_fen:
+            raise DomainError(POINTS_REFUND_EXCEEDS, field="refunds", left=line.paid_fen - line.refunded_fen)
+    due_now = 0
+    refunded_now = 0
+    for ref, fen in sorted(refunds.items()):
+        line = lines[ref]
+        total = line.refunded_fen + fen
+        due = half_up_div(line.points * total, line.paid_fen) if line.paid_fen else 0
+        due_now += due - line.points_due_back
+        refunded_now += fen
+        line.refunded_fen, line.points_due_back = total, due
+        line.save(update_fields=["refunded_fen", "points_due_back"])
+    order_paid = sum(ln.paid_fen for ln in lines.values())
+    order_refunded = sum(ln.refunded_fen for ln in lines.values())
+    refund = PointsRefund(
+        member=member,
+        key=key,
+        reference=reference[:128],
+        earning=earning,
+        refunded_fen=refunded_now,
+        points_due=due_now,
+        created_at=clock.now(),
+    )
+    spend = PointsSpend.objects.select_for_update().filter(reference=reference, member=member).first()
+    if spend is not None:
+        refund.spend = spend
+        refund.points_returned = _give_back_spent(
+            spend, fraction=(order_refunded, order_paid), key=key, programme=programme
+        )
+    if due_now > 0:
+        refund.points_reversed, refund.points_unrecovered = _take_back(
+            earning, due_now, key=key, allow_negative=programme.allow_negative
+        )
+    refund.save()
+    audit_write(
+        action="points.refund",
+        obj=refund,
+        after={
+            "reference": reference,
+            "refunded_fen": refunded_now,
+            "points_reversed": refund.points_reversed,
+            "points_unrecovered": refund.points_unrecovered,
+            "points_returned": refund.points_returned,
+        },
+        actor=actor,
+    )
+    return refund
+
+
+def points_reverse(
+    *, key: str, reference: str, refunds: dict[str, int], actor=None, idem: idempotency.Claim | None = None
+) -> PointsRefund:
+    """Public form of :func:`_points_reverse` for callers without a transaction."""
     with transaction.atomic(durable=True):
-        done = PointsRefund.objects.filter(key=key).first()
-        if done is not None:
-            if done.reference != reference:
-                raise DomainError(POINTS_KEY_REUSED, field="key")
-            idempotency.complete(idem, done)
-            return done
-        earning = PointsEarning.objects.filter(reference=reference).order_by("pk").first()
-        if earning is None:
-            raise DomainError(POINTS_LINE_INVALID, field="reference", ref=reference[:64], why="no such order")
-        member = earning.member
-        lots._lock_account(member)  # one member's points operations run one after the other
-        programme = active_programme()
-        lines = {ln.ref: ln for ln in earning.lines.select_for_update()}
-        for ref, fen in refunds.items():
-            line = lines.get(ref)
-            if line is None:
-                raise DomainError(POINTS_LINE_INVALID, field="refunds", ref=str(ref)[:64], why="unknown line")
-            if line.refunded_fen + fen > line.paid_fen:
-                raise DomainError(
-                    POINTS_REFUND_EXCEEDS, field="refunds", left=line.paid_fen - line.refunded_fen
-                )
-        due_now = 0
-        refunded_now = 0
-        for ref, fen in sorted(refunds.items()):
-            line = lines[ref]
-            total = line.refunded_fen + fen
-            due = half_up_div(line.points * total, line.paid_fen) if line.paid_fen else 0
-            due_now += due - line.points_due_back
-            refunded_now += fen
-            line.refunded_fen, line.points_due_back = total, due
-            line.save(update_fields=["refunded_fen", "points_due_back"])
-        order_paid = sum(ln.paid_fen for ln in lines.values())
-        order_refunded = sum(ln.refunded_fen for ln in lines.values())
-        refund = PointsRefund(
-            member=member,
-            key=key,
-            reference=reference[:128],
-            earning=earning,
-            refunded_fen=refunded_now,
-            points_due=due_now,
-            created_at=clock.now(),
-        )
-        spend = PointsSpend.objects.select_for_update().filter(reference=reference, member=member).first()
-        if spend is not None:
-            refund.spend = spend
-            refund.points_returned = _give_back_spent(
-                spend, fraction=(order_refunded, order_paid), key=key, programme=programme
-            )
-        if due_now > 0:
-            refund.points_reversed, refund.points_unrecovered = _take_back(
-                earning, due_now, key=key, allow_negative=programme.allow_negative
-            )
-        refund.save()
-        audit_write(
-            action="points.refund",
-            obj=refund,
-            after={
-                "reference": reference,
-                "refunded_fen": refunded_now,
-                "points_reversed": refund.points_reversed,
-                "points_unrecovered": refund.points_unrecovered,
-                "points_returned": refund.points_returned,
-            },
-            actor=actor,
-        )
+        refund = _points_reverse(key=key, reference=reference, refunds=refunds, actor=actor)
         idempotency.complete(idem, refund)
     return refund
 

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from laoke.catalog.models import Category
 from laoke.core import clock
 from laoke.core.errors import DomainError
-from laoke.core.money import BP_ONE, half_up_div
+from laoke.core.money import BP_ONE, format_yuan, half_up_div
 from laoke.members.models import Member
 
 from .error_codes import POINTS_LINE_INVALID
@@ -56,8 +56,34 @@ class LineResult:
     applied: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
 
+    def text(self) -> str:
+        """One line a cashier can read out: how this line's points were computed."""
+        yuan = format_yuan(self.paid_fen)
+        if self.multiplier_bp == 0 or not self.applied:
+            why = "; ".join(s["why"] for s in self.skipped[:1]) or (
+                self.applied[0]["why"] if self.applied else ""
+            )
+            return _("%(ref)s: %(yuan)s, no points (%(why)s)") % {"ref": self.ref, "yuan": yuan, "why": why}
+        parts = ", ".join(f"{_times(a['bp'])} {a['why']}" for a in self.applied if a["rule"] != "base")
+        if not parts:
+            return _("%(ref)s: %(yuan)s → %(points)s point(s) (%(why)s)") % {
+                "ref": self.ref,
+                "yuan": yuan,
+                "points": self.points,
+                "why": self.applied[0]["why"],
+            }
+        return _("%(ref)s: %(yuan)s → %(base)s base point(s) × %(mult)s%(parts)s = %(points)s") % {
+            "ref": self.ref,
+            "yuan": yuan,
+            "base": self.base,
+            "mult": _times(self.multiplier_bp),
+            "parts": f" ({parts})" if parts else "",
+            "points": self.points,
+        }
+
     def as_dict(self) -> dict:
         return {
+            "text": self.text(),
             "ref": self.ref,
             "paid_fen": self.paid_fen,
             "base": self.base,
@@ -79,6 +105,15 @@ class EarnQuote:
 
     def as_list(self) -> list[dict]:
         return [r.as_dict() for r in self.lines]
+
+    def text(self) -> str:
+        return "\n".join([*(r.text() for r in self.lines), _("Total: %(n)s point(s)") % {"n": self.points}])
+
+
+def _times(bp: int) -> str:
+    """15000 → '1.5×', 20000 → '2×'."""
+    whole, frac = divmod(bp, BP_ONE)
+    return f"{whole}.{str(frac).rjust(4, '0').rstrip('0')}×" if frac else f"{whole}×"
 
 
 @dataclass

@@ -32,6 +32,7 @@ from .earning import (
     _check_key,
     _check_member,
     _points_earn,
+    _points_reverse,
     _points_spend,
     points_earn,
     points_reverse,
@@ -51,6 +52,7 @@ from .tick import points_tick
 
 __all__ = [
     "_points_earn",
+    "_points_reverse",
     "_points_spend",
     "earn_rule_create",
     "earn_rule_update",
