@@ -94,3 +94,27 @@ def test_demo_configuration_matches_the_seed_presets(loaded):
     assert len(logins) == len(ROLE_PERMISSIONS)
     username, password = logins[0].split("\t")
     assert User.objects.get(username=username).check_password(password)
+
+
+def test_demo_value_presets_and_history(loaded):
+    from laoke.cards.models import CardBatch, WalletPolicy
+    from laoke.ledger.models import Account
+    from laoke.ledger.services import ledger_check
+    from laoke.points.models import GiftOffer, PointsProgramme
+    from laoke.points.selectors import points_lots_check
+    from laoke.tiers.models import MemberTier, TierProgramme
+
+    active = dict(TierProgramme.objects.filter(is_active=True).values_list("code", "audience"))
+    assert active == {"stored-value": "individual", "stored-value-group": "group"}
+    assert TierProgramme.objects.filter(code="online-shop", is_active=False).exists()
+    graded = MemberTier.objects.filter(member__isnull=False).exclude(level=None)
+    assert 100 < graded.count() <= 300  # 1,000元 and more of past spend grades a member
+    programme = PointsProgramme.objects.get(is_active=True)
+    assert programme.points_per_yuan == 1 and programme.expiry_months is None
+    levels = sorted(GiftOffer.objects.filter(store__code="BJ-01").values_list("level__points", flat=True))
+    assert levels == POINT_GIFT_LEVELS
+    assert Account.objects.filter(kind="points", balance__gt=0).count() == 200
+    assert Account.objects.filter(kind="wallet", balance__gt=0).count() == 100
+    assert points_lots_check() == [] and ledger_check().ok
+    assert WalletPolicy.objects.count() == 1
+    assert CardBatch.objects.get().count == 20

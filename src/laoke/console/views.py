@@ -13,6 +13,8 @@ from laoke.core.models import AuditEntry
 from laoke.members.models import Channel, Consent, Member, MembershipCard
 from laoke.members.services import member_view
 
+from .value import member_value
+
 
 def _display_times(value):
     """member_view gives ISO 8601 in the shop's zone; the page shows 'YYYY-MM-DD HH:MM'."""
@@ -27,8 +29,8 @@ def _display_times(value):
 
 @permission_required("members.view_member", raise_exception=True)
 def member_360(request, member_id: int):
-    """One member on one page: profile, tags, attributes, consent with history, cards, refs,
-    lifecycle and the audit trail. PII is masked unless the viewer may see it (and then the
+    """One member on one page: profile, tags, attributes, tier, points, wallet, consent with
+    history, cards, refs, lifecycle and the audit trail. PII is masked unless the viewer may see it (and then the
     view itself is audited)."""
     try:
         view = member_view(viewer=request.user, member_id=member_id)
@@ -58,5 +60,6 @@ def member_360(request, member_id: int):
         "gender_label": dict(Member.Gender.choices).get(view["gender"], view["gender"]),
         "source_label": dict(Member.Source.choices).get(view["source"], view["source"]),
         "trail": trail,
+        "value": member_value(request.user, Member.objects.get(pk=member_id)),
     }
     return TemplateResponse(request, "console/member_360.html", context)
