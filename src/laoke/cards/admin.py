@@ -4,6 +4,7 @@ services: the API, the cashier page and the CLI). No page shows a PIN or a PIN h
 from __future__ import annotations
 
 from django.contrib import admin
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,13 @@ class CardBatchAdmin(ReadOnlyAdmin):
     search_fields = ("code", "buyer_company", "purpose")
     date_hierarchy = "created_at"
     exclude = ("job_id", "file_name")
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("cards.add_cardbatch")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # A batch is created by the service (validated, audited, generated in the background).
+        return redirect("cards_batch_new")
 
     @admin.display(description=_("face value"))
     def face_value(self, obj):

@@ -5,17 +5,23 @@ Thin over the cards services. The PIN field is a password input, never echoed ba
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
 from laoke.cards import selectors, services
+from laoke.cards.models import DENOMINATIONS_FEN, CardKind
 from laoke.core.errors import DomainError
-from laoke.core.money import format_yuan
+from laoke.core.models import Store
+from laoke.core.money import format_yuan, yuan_to_fen
 from laoke.members.selectors import member_search
 
 
@@ -113,3 +119,55 @@ def batch_download(request, batch_id: int):
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+class BatchForm(forms.Form):
+    denomination = forms.TypedChoiceField(
+        label=_lazy("Face value"),
+        coerce=int,
+        choices=[(fen, format_yuan(fen)) for fen in DENOMINATIONS_FEN],
+        initial=50_000,
+    )
+    count = forms.IntegerField(label=_lazy("Number of cards"), min_value=1, max_value=100_000, initial=100)
+    kind = forms.ChoiceField(label=_lazy("Kind"), choices=CardKind.choices, initial=CardKind.NORMAL)
+    sale_price = forms.DecimalField(
+        label=_lazy("Sale price (yuan)"),
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_lazy("Empty: the face value (the experience card: 90元)."),
+    )
+    store = forms.ModelChoiceField(label=_lazy("Store"), queryset=Store.objects.all(), required=False)
+    expires_on = forms.DateField(
+        label=_lazy("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    buyer_company = forms.CharField(label=_lazy("Buyer company"), max_length=200, required=False)
+    purpose = forms.CharField(label=_lazy("Purpose"), max_length=200, required=False)
+
+
+@permission_required("cards.add_cardbatch", raise_exception=True)
+def batch_create(request):
+    """A new batch from the console: generated in the background, then the progress page."""
+    form = BatchForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cd = form.cleaned_data
+        try:
+            batch = services.card_batch_create(
+                face_value_fen=cd["denomination"],
+                count=cd["count"],
+                kind=cd["kind"],
+                sale_price_fen=yuan_to_fen(cd["sale_price"]) if cd["sale_price"] is not None else None,
+                store=cd["store"],
+                expires_on=cd["expires_on"],
+                buyer_company=cd["buyer_company"],
+                purpose=cd["purpose"],
+                actor=request.user,
+            )
+        except DomainError as exc:
+            field = exc.field if exc.field in form.fields else None
+            form.add_error(field, exc.message(_lang(request)))
+        else:
+            return redirect("cards_batch_progress", batch_id=batch.pk)
+    context = {**admin.site.each_context(request), "title": _("New card batch"), "form": form}
+    return TemplateResponse(request, "console/cards/batch_new.html", context)
