@@ -360,3 +360,16 @@ def test_place_all_after_activating_a_programme(db, group):
     assert tiers_place_all(audience="individual").placed == 0  # a re-run moves nobody
     assert tiers_place_all(audience="group").placed == 1
     assert selectors.group_level(group_account=group).name == "铜牌"
+
+
+def test_evaluate_query_count(member, django_assert_num_queries):
+    """The hot path (cards after a recharge, orders after settlement) inside the caller's
+    transaction: programme, levels, locked tier row, lifetime totals — and for a change the old
+    level, the row UPDATE, the history and the audit INSERTs. No points query (no points rule)."""
+    tier_presets_install(preset="online_shop")
+    spend_and_evaluate(member, 100)
+    with transaction.atomic(), django_assert_num_queries(4):
+        assert _tiers_evaluate(member=member, reason="order") is None
+    spend(member, 5_000)
+    with transaction.atomic(), django_assert_num_queries(8):
+        assert _tiers_evaluate(member=member, reason="order").to_level.code == "vip"

@@ -98,12 +98,19 @@ def figures_for(
     group_account: GroupAccount | None = None,
     today: date,
     months: int = 13,
+    levels: list[TierLevel] | None = None,
 ) -> Figures:
+    """The owner's figures for ``programme``; with ``levels`` given, the points balance is read only
+    if one of them is a points rule (one query saved on every evaluation of the usual programme)."""
     owner = {"member": member} if member is not None else {"group_account": group_account}
-    points = (
-        Account.objects.filter(kind=Account.Kind.POINTS, **owner).values_list("balance", flat=True).first()
-        or 0
-    )
+    points = 0
+    if levels is None or any(lv.rule_kind == RuleKind.POINTS_BALANCE for lv in levels):
+        points = (
+            Account.objects.filter(kind=Account.Kind.POINTS, **owner)
+            .values_list("balance", flat=True)
+            .first()
+            or 0
+        )
     if uses_window(programme):
         w = window_totals(**owner, today=today, months=months)
         return Figures(w.spend_fen, w.recharge_fen, w.orders, points)

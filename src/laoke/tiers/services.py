@@ -193,7 +193,8 @@ def _tiers_evaluate(
         return None
     levels = list(programme.levels.all())
     row = _lock_row(owner, at)
-    figures = figures_for(programme=programme, **owner, today=clock.to_local(at).date(), months=WINDOW_MONTHS)
+    today = clock.to_local(at).date()
+    figures = figures_for(programme=programme, **owner, today=today, months=WINDOW_MONTHS, levels=levels)
     target = best_level(levels, figures)
     current = next((lv for lv in levels if lv.pk == row.level_id), None)  # another programme's: none
     if target is None or (current is not None and target.rank <= current.rank):
