@@ -371,3 +371,26 @@ def test_sign_in_once_a_shop_day_with_streak_bonus(member):
     with clock.frozen(start + timedelta(days=8)):  # a day missed
         assert points_sign_in(member=member).streak == 1
     assert SignIn.objects.filter(member=member).count() == 8
+
+
+def test_catalogue_shows_stock_and_missing_stock(programme, store):
+    full = make_offer(store, 80, stock=3)
+    empty = make_offer(store, 100, stock=0)
+    rows = {o.pk: o.stock for o in selectors.gift_catalogue(store_id=store.pk)}
+    assert rows == {full.pk: 3, empty.pk: 0}
+    assert [o.pk for o in selectors.gift_catalogue(missing_stock=True)] == [empty.pk]
+
+
+def test_gift_budget_is_a_share_of_sales(member, store):
+    from laoke.catalog.services import gift_item_update
+
+    offer = make_offer(store, 80, stock=5)
+    gift_item_update(gift_id=offer.gift_id, data={"unit_cost_fen": 480})
+    give(member, 240)
+    for k in ("a", "b", "c"):
+        gift_redeem(member=member, offer=offer, key=k)
+    gift_redemption_cancel(redemption_id=GiftRedemption.objects.get(key="c").pk, reason="退回")
+    since, until = clock.now() - timedelta(days=1), clock.now() + timedelta(days=1)
+    b = selectors.gift_budget(sales_fen=1_000_000, since=since, until=until, store_id=store.pk)
+    # 0.6 % of 10,000元 is 60元; two gifts at 4.80元 cost 9.60元.
+    assert (b.budget_fen, b.spent_fen, b.redemptions, b.left_fen) == (6_000, 960, 2, 5_040)

@@ -333,11 +333,12 @@ class OfferOut(Schema):
     level_name: str
     gift_code: str
     gift_name: str
+    stock: int
 
 
 @router.get("/gift-offers", response=list[OfferOut], summary="The gift catalogue (per store)")
 @require("points.view_giftoffer", READ)
-def gift_offers(request, store_id: int | None = None):
+def gift_offers(request, store_id: int | None = None, missing_stock: bool = False):
     return [
         {
             "id": o.pk,
@@ -346,8 +347,9 @@ def gift_offers(request, store_id: int | None = None):
             "level_name": o.level.name,
             "gift_code": o.gift.code,
             "gift_name": o.gift.name,
+            "stock": o.stock,
         }
-        for o in selectors.gift_catalogue(store_id=store_id)
+        for o in selectors.gift_catalogue(store_id=store_id, missing_stock=missing_stock)
     ]
 
 
