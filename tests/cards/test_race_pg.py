@@ -97,3 +97,46 @@ def test_concurrent_downloads_give_the_file_once():
     results = race(8, lambda i: len(card_batch_download(batch_id=batch.pk)[1]))
     assert sum(1 for r in results if isinstance(r, int)) == 1
     assert results.count("BATCH_FILE_GONE") == 7
+
+
+def _guess_race(monkeypatch):
+    """N concurrent wrong PINs against one card; counts the PIN checks that actually ran."""
+    import threading
+
+    from laoke.cards import pins
+
+    _, codes = issue(count=1)
+    number, pin = next(iter(codes.items()))
+    member = member_create(name="猜密码", mobile="13900008888")
+    checks, lock = [0], threading.Lock()
+    real = pins.check_pin
+
+    def counting(p, encoded):
+        with lock:
+            checks[0] += 1
+        return real(p, encoded)
+
+    monkeypatch.setattr(pins, "check_pin", counting)
+    n = min(pg_threads(), 16)
+    wrong = [f"{(int(pin) + 1 + i) % 10**8:08d}" for i in range(n)]
+    results = race(n, lambda i: card_recharge(number=number, pin=wrong[i], member=member).pk)
+    return n, checks[0], results, Card.objects.get(number=number)
+
+
+def test_concurrent_guesses_get_five_pin_checks_at_most(monkeypatch):
+    from laoke.cards.models import CardEvent
+
+    n, checks, results, card = _guess_race(monkeypatch)
+    assert n > 5
+    assert checks == 5, results
+    assert card.failed_pin_count == 5 and card.locked_at is not None
+    assert set(results) <= {"CARD_CREDENTIALS_INVALID", "CARD_LOCKED"}
+    assert results.count("CARD_LOCKED") >= n - 5 + 1
+    assert CardEvent.objects.filter(card=card, action="pin_failed").count() == 5
+    assert CardEvent.objects.filter(card=card, action="locked").count() == 1
+
+
+def test_negative_control_read_check_write_attempts_let_more_guesses_through(monkeypatch):
+    monkeypatch.setattr(recharge_mod, "_UNGUARDED_ATTEMPTS_FOR_TESTS", True)
+    _, checks, _, _ = _guess_race(monkeypatch)
+    assert checks > 5, "lost updates on the attempt counter: more than five PINs were tried"

@@ -60,6 +60,8 @@ except ImportError:  # pragma: no cover
 # transaction without a lock, update it without the state guard, and give the ledger transfer a
 # per-attempt key (so the idempotency key cannot save us either). Check-then-act, the bug.
 _UNGUARDED_FOR_TESTS = False
+# Test-only switch for the lockout race's negative control: reserve attempts by read-check-write.
+_UNGUARDED_ATTEMPTS_FOR_TESTS = False
 
 WINDOW_SECONDS = 3600
 
@@ -87,6 +89,13 @@ def _outside_transactions(name: str) -> None:
 
 
 def _reserve_attempt(card_id: int) -> bool:
+    if _UNGUARDED_ATTEMPTS_FOR_TESTS:  # read-check-write: concurrent attempts all see the old count
+        with transaction.atomic():
+            current = Card.objects.values_list("failed_pin_count", flat=True).get(pk=card_id)
+            if current >= MAX_PIN_FAILURES:
+                return False
+            Card.objects.filter(pk=card_id).update(failed_pin_count=current + 1)
+            return True
     with transaction.atomic():
         return (
             Card.objects.filter(pk=card_id, failed_pin_count__lt=MAX_PIN_FAILURES).update(
