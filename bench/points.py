@@ -11,7 +11,7 @@ on disk) and a fresh data directory. Figures, single client:
 - earn + spend: ``points_earn`` (quote with rules and tier, earning + lines, ledger transfer, lot,
   audit) followed by ``points_spend`` (account lock, oldest-first lots, transfer, consumptions,
   audit), reported as points operations per second;
-- expiry: ``points_tick`` expiring N due lots in chunks of 500, lots per second.
+- expiry: ``points_tick`` expiring N due lots in chunks of 200, lots per second.
 """
 
 from __future__ import annotations

@@ -53,6 +53,16 @@ def member_lots(*, member: Member, open_only: bool = False):
     return qs.order_by(*fifo_order())
 
 
+def members_with_points(at_least: int):
+    """Members holding at least ``at_least`` points (SPEC 3 privileges, e.g. the member-day lottery
+    at ≥ 5,000 points, story 3)."""
+    return Member.objects.filter(
+        status=Member.Status.ACTIVE,
+        accounts__kind=Account.Kind.POINTS,
+        accounts__balance__gte=at_least,
+    )
+
+
 def points_history(*, member: Member):
     """The member's points movements (ledger transfers), newest first."""
     account = Account.objects.filter(member=member, kind=Account.Kind.POINTS).first()
