@@ -112,3 +112,51 @@ def test_recharge_query_count_is_pinned(member, django_assert_num_queries):
     card_recharge(number=items[0][0], pin=items[0][1], member=member, ip="10.0.0.1")  # warm: accounts exist
     with django_assert_num_queries(31):
         card_recharge(number=items[1][0], pin=items[1][1], member=member, ip="10.0.0.1")
+
+
+def test_wallet_policy_update_validates_and_audits(db):
+    from laoke.cards.services import cards_presets_install, wallet_policy_update
+
+    cards_presets_install()
+    p = wallet_policy_update(data={"low_balance_threshold_fen": 3_000, "wallet_payment_rate_bp": 9_500})
+    assert (p.low_balance_threshold_fen, p.wallet_payment_rate_bp) == (3_000, 9_500)
+    entry = AuditEntry.objects.get(action="wallet_policy.update")
+    assert entry.before == {"low_balance_threshold_fen": 2_000, "wallet_payment_rate_bp": 9_900}
+    for bad in (
+        {"wallet_payment_rate_bp": 10_001},
+        {"wallet_payment_rate_bp": 4_999},
+        {"low_balance_threshold_fen": -1},
+        {"payment_order": ["wallet", "wallet"]},
+        {"payment_order": ["bitcoin"]},
+        {"default_close_policy": "keep"},
+        {"name": "x"},
+    ):
+        with pytest.raises(DomainError) as exc:
+            wallet_policy_update(data=bad)
+        assert exc.value.code == "FIELD_INVALID"
+    assert AuditEntry.objects.filter(action="wallet_policy.update").count() == 1
+
+
+def test_wallet_policy_admin_form_goes_through_the_service(staff, db):
+    from django.test import Client
+
+    from laoke.cards.services import cards_presets_install
+
+    policy = cards_presets_install()
+    c = Client()
+    c.force_login(staff("admin"))
+    url = f"/admin/cards/walletpolicy/{policy.pk}/change/"
+    assert c.get(url).status_code == 200
+    form = {
+        "low_balance_threshold_fen": 5_000,
+        "wallet_payment_rate_bp": 9_800,
+        "payment_order": '["wallet", "online", "cod"]',
+        "default_close_policy": "forfeit",
+    }
+    r = c.post(url, {**form, "wallet_payment_rate_bp": 20_000})
+    assert r.status_code == 200 and AuditEntry.objects.filter(action="wallet_policy.update").count() == 0
+    r = c.post(url, form)
+    assert r.status_code == 302, r.content[:500]
+    policy.refresh_from_db()
+    assert (policy.low_balance_threshold_fen, policy.default_close_policy) == (5_000, "forfeit")
+    assert AuditEntry.objects.filter(action="wallet_policy.update").count() == 1

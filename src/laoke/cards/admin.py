@@ -3,15 +3,19 @@ services: the API, the cashier page and the CLI). No page shows a PIN or a PIN h
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from laoke.core.admin import ReadOnlyAdmin
+from laoke.core.admin import ReadOnlyAdmin, ServiceAdmin
+from laoke.core.errors import DomainError
 from laoke.core.money import format_yuan
 
+from . import services
 from .models import Card, CardBatch, CardEvent, WalletClosure, WalletPolicy
 
 
@@ -81,9 +85,55 @@ class CardEventAdmin(ReadOnlyAdmin):
     list_select_related = ("card", "member")
 
 
+class WalletPolicyForm(forms.ModelForm):
+    lang = "zh-hans"
+
+    class Meta:
+        model = WalletPolicy
+        fields = [
+            "low_balance_threshold_fen",
+            "wallet_payment_rate_bp",
+            "payment_order",
+            "default_close_policy",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            services._check_policy({k: data[k] for k in self.Meta.fields if k in data})
+        except DomainError as exc:
+            field = exc.field if exc.field in self.fields else None
+            raise ValidationError(
+                {field: exc.message(self.lang)} if field else exc.message(self.lang)
+            ) from exc
+        return data
+
+
 @admin.register(WalletPolicy)
-class WalletPolicyAdmin(ReadOnlyAdmin):
+class WalletPolicyAdmin(ServiceAdmin):
+    """The stored-value settings: changed through ``wallet_policy_update`` (validated, audited)."""
+
+    form = WalletPolicyForm
     list_display = ("name", "low_balance_threshold_fen", "wallet_payment_rate_bp", "default_close_policy")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.lang = getattr(request, "LANGUAGE_CODE", None) or "zh-hans"
+        return form
+
+    def has_add_permission(self, request):
+        return False  # one row, installed by the presets
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data[k] for k in form.changed_data if k in services.POLICY_CHANGEABLE}
+        saved = services.wallet_policy_update(data=data, actor=request.user)
+        obj.__dict__.update(saved.__dict__)
 
 
 @admin.register(WalletClosure)

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from laoke.core import clock
+from laoke.core.audit import audit_write, diff
+from laoke.core.errors import FIELD_INVALID, DomainError
 from laoke.ledger.services import system_account
 
 from .batches import (  # noqa: F401
@@ -103,4 +105,57 @@ def cards_presets_install() -> WalletPolicy:
                 "updated_at": now,
             },
         )
+    return policy
+
+
+POLICY_CHANGEABLE = (
+    "low_balance_threshold_fen",
+    "wallet_payment_rate_bp",
+    "payment_order",
+    "default_close_policy",
+)
+PAYMENT_METHODS = ("wallet", "online", "cod", "cash")
+
+
+def _check_policy(data: dict) -> None:
+    unknown = set(data) - set(POLICY_CHANGEABLE)
+    if unknown:
+        raise DomainError(FIELD_INVALID, field=sorted(unknown)[0])
+    v = data.get("low_balance_threshold_fen", 0)
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10**9:
+        raise DomainError(FIELD_INVALID, field="low_balance_threshold_fen")
+    v = data.get("wallet_payment_rate_bp", 10_000)
+    if isinstance(v, bool) or not isinstance(v, int) or not 5_000 <= v <= 10_000:
+        raise DomainError(FIELD_INVALID, field="wallet_payment_rate_bp")
+    order = data.get("payment_order", list(PAYMENT_METHODS[:3]))
+    if (
+        not isinstance(order, list)
+        or not order
+        or len(set(order)) != len(order)
+        or any(m not in PAYMENT_METHODS for m in order)
+    ):
+        raise DomainError(FIELD_INVALID, field="payment_order")
+    if data.get("default_close_policy", "refund") not in WalletPolicy.ClosePolicy.values:
+        raise DomainError(FIELD_INVALID, field="default_close_policy")
+
+
+def wallet_policy_update(*, data: dict, actor=None) -> WalletPolicy:
+    """Change the stored-value settings (threshold of the low-balance reminder, the stored-value
+    payment rate in bp — 50–100% —, checkout's payment order, the default 销卡 policy). Audited."""
+    _check_policy(data)
+    with transaction.atomic(durable=True):
+        policy = WalletPolicy.objects.select_for_update().order_by("pk").first()
+        if policy is None:
+            now = clock.now()
+            policy = WalletPolicy.objects.create(
+                **{k: v for k, v in PRESET_POLICY.items()}, created_at=now, updated_at=now
+            )
+        before = {k: getattr(policy, k) for k in POLICY_CHANGEABLE}
+        for key, value in data.items():
+            setattr(policy, key, value)
+        b, a = diff(before, {k: getattr(policy, k) for k in POLICY_CHANGEABLE})
+        if a:
+            policy.updated_at = clock.now()
+            policy.save()
+            audit_write(action="wallet_policy.update", obj=policy, before=b, after=a, actor=actor)
     return policy
