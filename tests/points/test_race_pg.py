@@ -55,3 +55,39 @@ def test_negative_control_read_check_save_hands_out_the_last_gift_twice(programm
     _n, wins, _results, _balances, _left = _last_gift_race(store)
     assert len(wins) > 1, "lost update: the last gift was redeemed more than once"
     assert GiftRedemption.objects.count() == len(wins)
+
+
+def _one_member_spend_race():
+    """One member with 10 lots of 10 points; N threads each spend 10 points at once."""
+    from laoke.points.services import points_spend
+
+    member = make_member()
+    for _ in range(10):
+        give(member, 10)
+    system_account("points_redeemed")
+    n = min(pg_threads(), 24)
+    results = race(n, lambda i: points_spend(member=member, key=f"s{i}", reference="o", points=10).pk)
+    wins = [r for r in results if isinstance(r, int)]
+    return n, member, wins, results
+
+
+def test_one_members_spends_serialise_on_the_account_lock(programme):
+    n, member, wins, results = _one_member_spend_race()
+    assert n > 10
+    # Exactly the 100 points are spent, every other call refused: no lot used twice, none skipped.
+    assert len(wins) == 10
+    assert sorted(r for r in results if not isinstance(r, int)) == ["POINTS_INSUFFICIENT"] * (n - 10)
+    assert Account.objects.get(member=member, kind="points").balance == 0
+    assert selectors.points_lots_check() == [] and ledger_check().ok
+
+
+def test_negative_control_without_the_account_lock_members_are_refused_with_points_left(
+    programme, monkeypatch
+):
+    from laoke.points import lots
+
+    monkeypatch.setattr(lots, "_UNGUARDED_FOR_TESTS", True)
+    _n, member, wins, _results = _one_member_spend_race()
+    # Without the lock, spends plan on stale lot lists and give up although points are there.
+    assert len(wins) < 10
+    assert Account.objects.get(member=member, kind="points").balance > 0
