@@ -394,3 +394,27 @@ def test_gift_budget_is_a_share_of_sales(member, store):
     b = selectors.gift_budget(sales_fen=1_000_000, since=since, until=until, store_id=store.pk)
     # 0.6 % of 10,000元 is 60元; two gifts at 4.80元 cost 9.60元.
     assert (b.budget_fen, b.spent_fen, b.redemptions, b.left_fen) == (6_000, 960, 2, 5_040)
+
+
+def test_merge_moves_open_lots_with_their_dates(programme, member):
+    from laoke.points.services import points_merge, points_spend
+
+    programme_update(data={"expiry_months": 12})
+    source = make_member()
+    earn(source, 10_000)  # 100
+    clock.advance(timedelta(days=3))
+    earn(source, 5_000)  # 50
+    points_spend(member=source, key="s", reference="o", points=30)  # 70 + 50 left
+    earn(member, 2_000)  # the survivor's own 20
+    src_lots = list(
+        PointsLot.objects.filter(member=source).order_by("pk").values_list("earned_at", "expires_at")
+    )
+    assert points_merge(source=source, target=member) == 120
+    assert balance(source) == 0 and balance(member) == 140
+    moved = PointsLot.objects.filter(member=member, transfer__reason="points.merge").order_by("earned_at")
+    assert [(lot.amount, lot.earned_at, lot.expires_at) for lot in moved] == [
+        (70, *src_lots[0]),
+        (50, *src_lots[1]),
+    ]
+    assert points_merge(source=source, target=member) == 0
+    assert selectors.points_lots_check() == [] and ledger_check().ok

@@ -24,6 +24,8 @@ from laoke.catalog.models import Category
 from laoke.core import clock, idempotency
 from laoke.core.audit import audit_write, diff
 from laoke.core.errors import FIELD_INVALID, NOT_FOUND, DomainError
+from laoke.ledger.models import Account
+from laoke.ledger.services import _transfer
 from laoke.members.models import Member
 
 from . import lots
@@ -46,7 +48,7 @@ from .error_codes import (
     POINTS_SIGNED_IN,
 )
 from .gifts import gift_level_create, gift_offer_add, gift_redeem, gift_redemption_cancel
-from .models import EarnRule, PointsLot, PointsMigration, PointsMigrationEntry, SignIn
+from .models import EarnRule, LotConsumption, PointsLot, PointsMigration, PointsMigrationEntry, SignIn
 from .programme import active_programme, expiry_for, programme_update
 from .tick import points_tick
 
@@ -62,6 +64,7 @@ __all__ = [
     "gift_redemption_cancel",
     "points_adjust",
     "points_earn",
+    "points_merge",
     "points_migrate",
     "points_reverse",
     "points_sign_in",
@@ -356,3 +359,63 @@ def points_sign_in(*, member: Member, actor=None, idem: idempotency.Claim | None
             raise DomainError(POINTS_SIGNED_IN) from exc
         idempotency.complete(idem, signin)
     return signin
+
+
+# --- merged members -------------------------------------------------------------------------------
+
+
+def points_merge(*, source: Member, target: Member, actor=None) -> int:
+    """Move a merged member's open lots to the surviving member, each lot with its kind, earning
+    date and expiry (one ledger transfer per lot, key ``merge:{lot_id}``), so merging never
+    shortens or lengthens anybody's points. Safe to run again (moves only what is left). A
+    deficit (negative balance) stays with the merged member. Returns the points moved.
+
+    ``members.member_merge`` cannot call this (members sits below points): whoever orchestrates a
+    merge (console, import) calls it after the merge."""
+    if source.pk == target.pk:
+        raise DomainError(POINTS_SETTING_INVALID, field="target")
+    with transaction.atomic(durable=True):
+        _check_member(target)
+        ids = sorted([lots.points_account(source).pk, lots.points_account(target).pk])
+        locked = {
+            a.member_id: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
+        src, dst = locked[source.pk], locked[target.pk]
+        moved = 0
+        for lot in (
+            PointsLot.objects.filter(member=source, remaining__gt=0)
+            .exclude(kind=PointsLot.Kind.DEFICIT)
+            .order_by(*lots.fifo_order())
+        ):
+            x = lot.remaining
+            if PointsLot.objects.filter(pk=lot.pk, remaining=x).update(remaining=0) != 1:
+                continue
+            t = _transfer(
+                debit=src,
+                credit=dst,
+                amount=x,
+                key=f"merge:{lot.pk}",
+                reason="points.merge",
+                reference=f"member:{source.pk}",
+            )
+            LotConsumption.objects.create(lot=lot, transfer=t, amount=x)
+            paid_off = lots._pay_deficit(target, x)
+            PointsLot.objects.create(
+                member=target,
+                kind=lot.kind,
+                amount=x,
+                remaining=x - paid_off,
+                earned_at=lot.earned_at,
+                expires_at=lot.expires_at,
+                reminded_at=lot.reminded_at,
+                transfer=t,
+            )
+            moved += x
+        if moved:
+            audit_write(
+                action="points.merge",
+                obj=target,
+                after={"from_member": source.pk, "points": moved},
+                actor=actor,
+            )
+    return moved
