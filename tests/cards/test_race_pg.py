@@ -140,3 +140,47 @@ def test_negative_control_read_check_write_attempts_let_more_guesses_through(mon
     monkeypatch.setattr(recharge_mod, "_UNGUARDED_ATTEMPTS_FOR_TESTS", True)
     _, checks, _, _ = _guess_race(monkeypatch)
     assert checks > 5, "lost updates on the attempt counter: more than five PINs were tried"
+
+
+def _close_race():
+    from laoke.cards.wallet import wallet_close
+
+    member = member_create(name="销卡竞争", mobile="13900007777")
+    wallet_credit(member=member, amount_fen=START, key="fund-close", reason="card_recharge")
+    n = min(pg_threads(), 16)
+
+    def step(i):
+        if i == 0:
+            return wallet_close(
+                member=member,
+                confirm_name="销卡竞争",
+                confirm_mobile="13900007777",
+                confirm_account=member.code,
+                policy="refund",
+                confirmed_via="in_person",
+            ).balance_fen
+        return wallet_credit(member=member, amount_fen=100, key=f"late:{i}", reason="top_up").pk
+
+    results = race(n, step)
+    return member, results
+
+
+def test_no_credit_lands_in_a_closed_wallet():
+    member, results = _close_race()
+    from laoke.cards.models import WalletClosure
+
+    assert Account.objects.get(pk=wallet_account(member).pk).balance == 0
+    closure = WalletClosure.objects.get(member=member)
+    credits = sum(1 for r in results if isinstance(r, int)) - 1  # the closer returned an int too
+    assert set(r for r in results if not isinstance(r, int)) <= {"WALLET_CLOSED"}
+    # Every credit that succeeded committed before the closing and was closed with the rest.
+    assert closure.balance_fen == START + 100 * credits
+    assert ledger_check().ok
+
+
+def test_negative_control_without_the_second_look_money_lands_after_closing(monkeypatch):
+    from laoke.cards import wallet
+
+    monkeypatch.setattr(wallet, "_NO_RECHECK_FOR_TESTS", True)
+    member, _ = _close_race()
+    assert Account.objects.get(pk=wallet_account(member).pk).balance > 0

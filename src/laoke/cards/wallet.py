@@ -41,6 +41,9 @@ from .error_codes import (
 )
 from .models import WalletClosure, WalletPolicy
 
+# Test-only switch for the negative control of the close-vs-credit race: skip the second look.
+_NO_RECHECK_FOR_TESTS = False
+
 
 def wallet_policy() -> WalletPolicy | None:
     return WalletPolicy.objects.order_by("pk").first()
@@ -80,7 +83,7 @@ def _wallet_credit(
         raise RuntimeError("_wallet_credit needs the caller's transaction")
     if member is not None and WalletClosure.objects.filter(member=member).exists():
         raise DomainError(WALLET_CLOSED)
-    return _transfer(
+    t = _transfer(
         debit=system_account(source),
         credit=wallet_account(member, group_account),
         amount=amount_fen,
@@ -88,6 +91,15 @@ def _wallet_credit(
         reason=reason,
         reference=reference,
     )
+    # A 销卡 running concurrently holds the wallet row: our balance UPDATE waited for it, so this
+    # second look (a new statement, a new snapshot on PostgreSQL) sees its closure and we roll back.
+    if (
+        member is not None
+        and not _NO_RECHECK_FOR_TESTS
+        and WalletClosure.objects.filter(member=member).exists()
+    ):
+        raise DomainError(WALLET_CLOSED)
+    return t
 
 
 def _wallet_debit(
