@@ -46,6 +46,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/members/{{int:member_id}}/migration"): MANAGERS,
     ("GET", f"{P}/gift-offers"): ALL,
     ("POST", f"{P}/redemptions"): REDEEMERS,
+    # Undoing a redemption (gift brought back) gives points back: a manager's decision.
+    ("POST", f"{P}/redemptions/{{int:redemption_id}}/cancel"): MANAGERS,
     ("GET", f"{P}/claims"): CLAIM_READERS,
     ("POST", f"{P}/claims"): TILL,
     ("POST", f"{P}/claims/{{int:claim_id}}/decide"): MANAGERS,

@@ -273,3 +273,23 @@ def test_quote_explains_without_writing(api, member):
 def test_quote_bad_lines(api, programme, lines):
     r = api("cashier").post(f"{P}/quote", {"lines": lines}, content_type=J)
     assert r.status_code == 422 and r.json()["code"] in ("VALIDATION_ERROR", "POINTS_LINE_INVALID")
+
+
+def test_cancel_a_redemption(api, member, gift_offer):
+    give(member, 100)
+    r = api("redemption_clerk").post(
+        f"{P}/redemptions",
+        {"member_id": member.pk, "offer_id": gift_offer.pk},
+        content_type=J,
+        HTTP_IDEMPOTENCY_KEY="r",
+    )
+    rid = r.json()["id"]
+    manager = api("service_manager")
+    url = f"{P}/redemptions/{rid}/cancel"
+    assert manager.post(url, {"reason": "退回"}, content_type=J).status_code == 400
+    assert manager.post(url, {"reason": ""}, content_type=J, HTTP_IDEMPOTENCY_KEY="c").status_code == 422
+    ok = manager.post(url, {"reason": "退回"}, content_type=J, HTTP_IDEMPOTENCY_KEY="c")
+    assert ok.status_code == 200
+    assert manager.get(f"{P}/members/{member.pk}/balance").json()["balance"] == 100
+    again = manager.post(url, {"reason": "退回"}, content_type=J, HTTP_IDEMPOTENCY_KEY="c2")
+    assert again.status_code == 409 and again.json()["code"] == "POINTS_REDEMPTION_CANCELLED"

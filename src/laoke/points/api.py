@@ -18,7 +18,7 @@ from laoke.members.models import Member
 from laoke.members.selectors import member_visible_queryset
 
 from . import rules, selectors, services
-from .models import GiftOffer, PointsMigrationEntry, PointsProgramme, ReceiptClaim, SignIn
+from .models import GiftOffer, GiftRedemption, PointsMigrationEntry, PointsProgramme, ReceiptClaim, SignIn
 from .programme import active_programme
 from .rules import EarnLine
 
@@ -395,6 +395,38 @@ def redeem(request, payload: RedeemIn):
 
     return idempotent_write(
         request, scope="points.redeem", payload=payload.dict(), call=call, render=render, required=True
+    )
+
+
+class CancelIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=200)
+
+
+@router.post(
+    "/redemptions/{int:redemption_id}/cancel",
+    response=RedemptionOut,
+    summary="Cancel a redemption: points and stock go back (Idempotency-Key required)",
+)
+@require("points.cancel_giftredemption", WRITE)
+def redemption_cancel(request, redemption_id: int, payload: CancelIn):
+    row = get_object_or_404(GiftRedemption, pk=redemption_id)
+    _member(request, row.member_id)
+
+    def call(claim):
+        return services.gift_redemption_cancel(
+            redemption_id=redemption_id, reason=payload.reason, actor=request.user, idem=claim
+        )
+
+    def render(r):
+        return 200, RedemptionOut.from_orm(r).model_dump(mode="json")
+
+    return idempotent_write(
+        request,
+        scope="points.redeem.cancel",
+        payload={"id": redemption_id, **payload.dict()},
+        call=call,
+        render=render,
+        required=True,
     )
 
 

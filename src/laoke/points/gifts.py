@@ -205,7 +205,9 @@ def _mark_permanent(redemption: GiftRedemption) -> None:
         pass
 
 
-def gift_redemption_cancel(*, redemption_id: int, reason: str, actor=None) -> GiftRedemption:
+def gift_redemption_cancel(
+    *, redemption_id: int, reason: str, actor=None, idem: idempotency.Claim | None = None
+) -> GiftRedemption:
     """Undo a redemption (gift brought back): points given back as a fresh lot, stock + 1."""
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 200:
         raise DomainError(POINTS_SETTING_INVALID, field="reason")
@@ -232,4 +234,5 @@ def gift_redemption_cancel(*, redemption_id: int, reason: str, actor=None) -> Gi
         r.status, r.cancelled_at, r.cancel_reason = GiftRedemption.Status.CANCELLED, now, reason.strip()
         r.save(update_fields=["status", "cancelled_at", "cancel_reason"])
         audit_write(action="points.redeem.cancel", obj=r, after={"reason": reason.strip()}, actor=actor)
+        idempotency.complete(idem, r)
     return r
