@@ -45,10 +45,13 @@ def points_account(member: Member) -> Account:
 def _lock_account(member: Member) -> Account:
     if not connection.in_atomic_block:
         raise RuntimeError("points lots need the caller's transaction")
-    account = points_account(member)
     if _UNGUARDED_FOR_TESTS:
-        return account
-    return Account.objects.select_for_update().get(pk=account.pk)
+        return points_account(member)
+    # One locking read for an existing account (the hot path); create it on first use.
+    account = Account.objects.select_for_update().filter(member=member, kind=Account.Kind.POINTS).first()
+    if account is None:
+        account = Account.objects.select_for_update().get(pk=points_account(member).pk)
+    return account
 
 
 def fifo_order():
