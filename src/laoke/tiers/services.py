@@ -217,9 +217,10 @@ class PlacementReport:
 
 
 def tiers_place_all(*, audience: str, chunk: int = 200) -> PlacementReport:
-    """Evaluate every owner of ``audience`` that has figures (statistics or a points account), in
-    chunks of ``chunk`` owners, each its own short transaction — after activating a programme or
-    installing a preset over existing members, so nobody waits for a next purchase to be placed.
+    """Evaluate every owner of ``audience`` that has figures (statistics or a points account),
+    reading ``chunk`` owners at a time, each evaluated in its own short transaction — after
+    activating a programme or installing a preset over existing members, so nobody waits for a
+    next purchase to be placed.
     Upgrades only, like every evaluation; safe to re-run (a placed owner is not moved again)."""
     report = PlacementReport()
     if audience == Audience.INDIVIDUAL:
@@ -245,11 +246,13 @@ def tiers_place_all(*, audience: str, chunk: int = 200) -> PlacementReport:
         owners = model.objects.filter(pk__in=ids)
         if model is Member:
             owners = owners.exclude(status=Member.Status.MERGED)
-        with transaction.atomic(durable=True):
-            for owner in owners.order_by("pk"):
-                report.looked_at += 1
-                if _tiers_evaluate(**{owner_field: owner}, reason="placement") is not None:
-                    report.placed += 1
+        for owner in owners.order_by("pk"):
+            # One owner per transaction: never two tier rows locked at once, so a placement cannot
+            # deadlock with the review (which locks its chunk in tier-row order).
+            with transaction.atomic(durable=True):
+                placed = _tiers_evaluate(**{owner_field: owner}, reason="placement")
+            report.looked_at += 1
+            report.placed += placed is not None
         after = ids[-1]
 
 
