@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
 from laoke.cards import selectors, services
@@ -123,27 +123,29 @@ def batch_download(request, batch_id: int):
 
 class BatchForm(forms.Form):
     denomination = forms.TypedChoiceField(
-        label=_lazy("Face value"),
+        label=gettext_lazy("Face value"),
         coerce=int,
         choices=[(fen, format_yuan(fen)) for fen in DENOMINATIONS_FEN],
         initial=50_000,
     )
-    count = forms.IntegerField(label=_lazy("Number of cards"), min_value=1, max_value=100_000, initial=100)
-    kind = forms.ChoiceField(label=_lazy("Kind"), choices=CardKind.choices, initial=CardKind.NORMAL)
+    count = forms.IntegerField(
+        label=gettext_lazy("Number of cards"), min_value=1, max_value=100_000, initial=100
+    )
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=CardKind.choices, initial=CardKind.NORMAL)
     sale_price = forms.DecimalField(
-        label=_lazy("Sale price (yuan)"),
+        label=gettext_lazy("Sale price (yuan)"),
         required=False,
         min_value=Decimal("0"),
         max_digits=12,
         decimal_places=2,
-        help_text=_lazy("Empty: the face value (the experience card: 90元)."),
+        help_text=gettext_lazy("Empty: the face value (the experience card: 90元)."),
     )
-    store = forms.ModelChoiceField(label=_lazy("Store"), queryset=Store.objects.all(), required=False)
+    store = forms.ModelChoiceField(label=gettext_lazy("Store"), queryset=Store.objects.all(), required=False)
     expires_on = forms.DateField(
-        label=_lazy("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    buyer_company = forms.CharField(label=_lazy("Buyer company"), max_length=200, required=False)
-    purpose = forms.CharField(label=_lazy("Purpose"), max_length=200, required=False)
+    buyer_company = forms.CharField(label=gettext_lazy("Buyer company"), max_length=200, required=False)
+    purpose = forms.CharField(label=gettext_lazy("Purpose"), max_length=200, required=False)
 
 
 @permission_required("cards.add_cardbatch", raise_exception=True)
