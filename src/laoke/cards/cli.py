@@ -17,14 +17,17 @@ def cmd_cards_issue(args) -> int:
     from django.conf import settings
 
     from laoke.cards.services import card_batch_create, card_batch_download, card_batch_generate
+    from laoke.core.errors import NOT_FOUND, DomainError
     from laoke.core.models import Store
 
     out = Path(args.output)
     if out.exists():
         print(json.dumps({"code": "OUTPUT_EXISTS", "message": f"{out} exists; not overwritten"}))
         return 2
-    store = Store.objects.get(pk=args.store) if args.store else None
-    settings.LAOKE["CARDS_GENERATE_ON_COMMIT"] = False  # generated right here, not by a worker
+    store = Store.objects.filter(pk=args.store).first() if args.store else None
+    if args.store and store is None:
+        raise DomainError(NOT_FOUND, field="store")
+    settings.LAOKE = {**settings.LAOKE, "CARDS_GENERATE_ON_COMMIT": False}  # generated here, not by a worker
     batch = card_batch_create(
         face_value_fen=args.denomination * 100,
         count=args.count,
