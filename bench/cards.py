@@ -38,7 +38,6 @@ def run_child(cards: int, recharges: int) -> dict:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laoke.settings")
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from openpyxl import load_workbook
@@ -57,7 +56,6 @@ def run_child(cards: int, recharges: int) -> dict:
     call_command("migrate", verbosity=0, interactive=False)
     if connection.vendor == "postgresql":
         call_command("flush", verbosity=0, interactive=False)
-    settings.LAOKE["CARDS_GENERATE_ON_COMMIT"] = False
     params = pins._params()
 
     def raw(i):
@@ -82,7 +80,7 @@ def run_child(cards: int, recharges: int) -> dict:
     raw_all_cores = n_raw / (time.perf_counter() - t0)
 
     t0 = time.perf_counter()
-    batch = card_batch_create(face_value_fen=50_000, count=cards)
+    batch = card_batch_create(face_value_fen=50_000, count=cards, background=False)
     card_batch_generate(batch_id=batch.pk)
     gen_s = time.perf_counter() - t0
 

@@ -82,7 +82,7 @@ def test_a_crash_mid_batch_resumes_and_every_committed_card_has_its_pin(db, monk
     assert "disk full" in batch.error
     card_batch_generate(batch_id=batch.pk)  # the job again (cards_tick re-enqueues quiet jobs)
     batch.refresh_from_db()
-    assert (batch.state, batch.generated_count) == ("ready", 8)
+    assert (batch.state, batch.generated_count, batch.error) == ("ready", 8, "")
     codes = read_pin_file(card_batch_download(batch_id=batch.pk)[1])
     assert len(codes) == 8
     for card in Card.objects.filter(batch=batch):

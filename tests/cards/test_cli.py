@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from laoke.cards import pins
 from laoke.cards.models import Card, CardBatch
 from laoke.cli import main
 from tests.cards.helpers import read_pin_file
 
 
-@pytest.fixture
-def restore_settings(settings):
-    return settings  # the CLI rebinds settings.LAOKE; pytest-django puts it back
-
-
-def test_issue_writes_the_one_time_file(db, tmp_path, capsys, restore_settings):
+def test_issue_writes_the_one_time_file(db, tmp_path, capsys):
     out = tmp_path / "cards.xlsx"
     rc = main(["cards", "issue", "--denomination", "500", "--count", "5", "--output", str(out), "--json"])
     assert rc == 0

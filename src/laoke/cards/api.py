@@ -11,7 +11,8 @@ from ninja import Field, Router, Schema
 
 from laoke.core.api import idempotent_write, paginate, require
 from laoke.core.models import Store
-from laoke.members.models import GroupAccount, Member
+from laoke.members.models import GroupAccount
+from laoke.members.selectors import member_visible_queryset
 
 from . import selectors, services
 from .models import Card, CardKind, WalletPolicy
@@ -63,7 +64,11 @@ class BatchOut(Schema):
 @require("cards.add_cardbatch", "value:write")
 def batch_create(request, payload: BatchIn):
     store = get_object_or_404(Store, pk=payload.store_id) if payload.store_id else None
-    member = get_object_or_404(Member, pk=payload.buyer_member_id) if payload.buyer_member_id else None
+    member = (
+        get_object_or_404(member_visible_queryset(request.user), pk=payload.buyer_member_id)
+        if payload.buyer_member_id
+        else None
+    )
     group = get_object_or_404(GroupAccount, pk=payload.buyer_group_id) if payload.buyer_group_id else None
 
     def call(claim):
@@ -129,7 +134,11 @@ class CountOut(Schema):
 @require("cards.activate_card", "value:write")
 def batch_activate(request, batch_id: int, payload: RangeIn):
     batch = selectors.batch_get(batch_id)
-    member = get_object_or_404(Member, pk=payload.member_id) if payload.member_id else None
+    member = (
+        get_object_or_404(member_visible_queryset(request.user), pk=payload.member_id)
+        if payload.member_id
+        else None
+    )
     group = get_object_or_404(GroupAccount, pk=payload.group_account_id) if payload.group_account_id else None
 
     def call(claim):
@@ -242,7 +251,11 @@ class RechargeOut(Schema):
 )
 @require("cards.recharge_card", "value:write")
 def recharge(request, payload: RechargeIn):
-    member = get_object_or_404(Member, pk=payload.member_id) if payload.member_id else None
+    member = (
+        get_object_or_404(member_visible_queryset(request.user), pk=payload.member_id)
+        if payload.member_id
+        else None
+    )
     group = get_object_or_404(GroupAccount, pk=payload.group_account_id) if payload.group_account_id else None
 
     def call(claim):
@@ -298,7 +311,7 @@ class HistoryPage(Schema):
 @router.get("/wallets/{int:member_id}", response=WalletOut, summary="A member's stored-value balance")
 @require("cards.view_wallet", "value:read")
 def wallet_balance(request, member_id: int):
-    member = get_object_or_404(Member, pk=member_id)
+    member = get_object_or_404(member_visible_queryset(request.user), pk=member_id)
     summary = selectors.wallet_summary(member=member)
     return {"member_id": member.pk, "balance_fen": summary["balance_fen"], "closed": summary["closed"]}
 
@@ -310,7 +323,7 @@ def wallet_balance(request, member_id: int):
 )
 @require("cards.view_wallet", "value:read")
 def wallet_history(request, member_id: int, cursor: str | None = None, limit: int = 50):
-    member = get_object_or_404(Member, pk=member_id)
+    member = get_object_or_404(member_visible_queryset(request.user), pk=member_id)
     account = selectors.wallet_summary(member=member)["account"]
     if account is None:
         return {"items": [], "next_cursor": None}
@@ -354,7 +367,7 @@ class CloseOut(Schema):
 )
 @require("cards.close_wallet", "value:write")
 def wallet_close(request, member_id: int, payload: CloseIn):
-    member = get_object_or_404(Member, pk=member_id)
+    member = get_object_or_404(member_visible_queryset(request.user), pk=member_id)
 
     def call(claim):
         return services.wallet_close(

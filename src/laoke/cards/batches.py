@@ -97,8 +97,10 @@ def card_batch_create(
     purpose: str = "",
     actor=None,
     idem: idempotency.Claim | None = None,
+    background: bool = True,
 ) -> CardBatch:
-    """A batch of ``count`` cards of one face value; generated in the background."""
+    """A batch of ``count`` cards of one face value; generated in the background (Huey, after
+    commit) unless ``background=False`` (the CLI then calls ``card_batch_generate`` itself)."""
     if kind not in CardKind.values:
         raise DomainError(BATCH_KIND_INVALID, field="kind")
     _amount("face_value_fen", face_value_fen)
@@ -159,7 +161,8 @@ def card_batch_create(
             actor=actor,
         )
         idempotency.complete(idem, batch)
-        transaction.on_commit(lambda: _enqueue_generation(batch.pk))
+        if background:
+            transaction.on_commit(lambda: _enqueue_generation(batch.pk))
     return batch
 
 
@@ -302,7 +305,7 @@ def card_batch_generate(*, batch_id: int) -> CardBatch:
         path = _assemble_file(batch)
         with transaction.atomic(durable=True):
             done = CardBatch.objects.filter(pk=batch.pk, state="generating").update(
-                state="ready", file_name=path.name, finished_at=clock.now(), progress_at=clock.now()
+                state="ready", file_name=path.name, finished_at=clock.now(), progress_at=clock.now(), error=""
             )
             if done:
                 audit_write(action="card_batch.generated", obj=batch, after={"count": batch.count})

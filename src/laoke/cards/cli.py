@@ -14,8 +14,6 @@ from pathlib import Path
 
 
 def cmd_cards_issue(args) -> int:
-    from django.conf import settings
-
     from laoke.cards.services import card_batch_create, card_batch_download, card_batch_generate
     from laoke.core.errors import NOT_FOUND, DomainError
     from laoke.core.models import Store
@@ -27,7 +25,6 @@ def cmd_cards_issue(args) -> int:
     store = Store.objects.filter(pk=args.store).first() if args.store else None
     if args.store and store is None:
         raise DomainError(NOT_FOUND, field="store")
-    settings.LAOKE = {**settings.LAOKE, "CARDS_GENERATE_ON_COMMIT": False}  # generated here, not by a worker
     batch = card_batch_create(
         face_value_fen=args.denomination * 100,
         count=args.count,
@@ -35,6 +32,7 @@ def cmd_cards_issue(args) -> int:
         store=store,
         buyer_company=args.buyer_company,
         purpose=args.purpose,
+        background=False,  # generated right here, not by a worker
     )
     batch = card_batch_generate(batch_id=batch.pk)
     _, data = card_batch_download(batch_id=batch.pk)

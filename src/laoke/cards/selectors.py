@@ -7,7 +7,7 @@ from laoke.ledger.models import Account
 from laoke.ledger.selectors import account_transfers
 from laoke.members.models import GroupAccount, Member
 
-from .models import Card, CardBatch
+from .models import MAX_PIN_FAILURES, Card, CardBatch
 
 CARD_FIELDS = (
     "id",
@@ -64,7 +64,7 @@ def card_status(number: str) -> dict:
     row = Card.objects.filter(number=number).values(*CARD_FIELDS).first()
     if row is None:
         raise DomainError(NOT_FOUND, field="number")
-    row["locked"] = row["locked_at"] is not None or row["failed_pin_count"] >= 5
+    row["locked"] = row["locked_at"] is not None or row["failed_pin_count"] >= MAX_PIN_FAILURES
     return row
 
 
