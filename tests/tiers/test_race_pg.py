@@ -112,3 +112,39 @@ def test_grants_and_evaluations_without_the_lock_break_the_chain(monkeypatch):
     m, results, rows = _grants_and_evaluations(_threads())
     granted = [r for r in results if isinstance(r, services.TierChange) and r.how == "manual"]
     assert len(granted) > 1 or not _chain_ok(m, rows)
+
+
+def _activate_all(n):
+    from django.db import IntegrityError
+
+    from laoke.tiers.models import TierProgramme
+    from laoke.tiers.services import tier_programme_create, tier_programme_update
+
+    ps = [
+        tier_programme_create(code=f"p{i}", name=f"方案{i}", audience="individual", basis="cumulative_spend")
+        for i in range(n)
+    ]
+
+    def work(i):
+        try:
+            return tier_programme_update(programme_id=ps[i].pk, data={"is_active": True}).pk
+        except IntegrityError:
+            return "integrity"
+
+    results = race(n, work)
+    return results, TierProgramme.objects.filter(is_active=True).count()
+
+
+def test_concurrent_activations_leave_one_active_programme():
+    n = min(8, pg_threads())
+    results, active = _activate_all(n)
+    assert "integrity" not in results and active == 1
+
+
+def test_concurrent_activations_without_the_lock_collide(monkeypatch):
+    """Negative control: without the audience lock the one-active index refuses activations."""
+    from laoke.tiers import programmes
+
+    monkeypatch.setattr(programmes, "_UNGUARDED_FOR_TESTS", True)
+    results, active = _activate_all(min(8, pg_threads()))
+    assert "integrity" in results and active == 1

@@ -48,6 +48,8 @@ from .models import (
 )
 
 THRESHOLD_MAX = 10**12
+# Test-only switch for the negative control of the activation race: no locks, no retry.
+_UNGUARDED_FOR_TESTS = False
 CODE_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 
 
@@ -82,6 +84,76 @@ def _check_review(policy: str, month: int | None, day: int | None) -> None:
             raise DomainError(TIER_REVIEW_DATE_INVALID, field="review_day")
     elif month is not None or day is not None:
         raise DomainError(TIER_REVIEW_DATE_INVALID, field="review_day")
+
+
+def _save_activating(save, *, audience: str, keep_pk: int | None, activating: bool, actor):
+    """Run ``save`` (in a savepoint) after retiring the audience's active programme when
+    ``activating``. Should a programme created active concurrently (a row our lock could not see)
+    make the one-active index refuse the save, retire it too and save again."""
+    for attempt in (1, 2, 3):
+        if activating:
+            _deactivate_others(audience, keep_pk, actor)
+        try:
+            with transaction.atomic():
+                return save()
+        except IntegrityError:
+            others_active = (
+                TierProgramme.objects.filter(audience=audience, is_active=True).exclude(pk=keep_pk).exists()
+            )
+            if attempt == 3 or not activating or not others_active or _UNGUARDED_FOR_TESTS:
+                raise
+    return None  # pragma: no cover
+
+
+def _programme_snapshot(p: TierProgramme) -> dict[str, Any]:
+    return {
+        "code": p.code,
+        "name": p.name,
+        "audience": p.audience,
+        "basis": p.basis,
+        "downgrade_policy": p.downgrade_policy,
+        "review_month": p.review_month,
+        "review_day": p.review_day,
+        "is_active": p.is_active,
+    }
+
+
+def _deactivate_others(audience: str, keep_pk: int | None, actor) -> None:
+    """Activating a programme retires the audience's active one (there is one at a time). Every
+    programme of the audience is locked, in pk order, whether active or not: two concurrent
+    activations then queue on the same rows, and the second sees the first's result."""
+    qs = TierProgramme.objects.filter(audience=audience).order_by("pk")
+    rows = list(qs if _UNGUARDED_FOR_TESTS else qs.select_for_update())
+    for other in rows:
+        if other.pk == keep_pk or not other.is_active:
+            continue
+        TierProgramme.objects.filter(pk=other.pk).update(is_active=False, updated_at=clock.now())
+        audit_write(
+            action="tier_programme.update",
+            obj=other,
+            before={"is_active": True},
+            after={"is_active": False},
+            actor=actor,
+        )
+
+
+def _save_activating(save, *, audience: str, keep_pk: int | None, activating: bool, actor):
+    """Run ``save`` (in a savepoint) after retiring the audience's active programme when
+    ``activating``. Should a programme created active concurrently (a row our lock could not see)
+    make the one-active index refuse the save, retire it too and save again."""
+    for attempt in (1, 2, 3):
+        if activating:
+            _deactivate_others(audience, keep_pk, actor)
+        try:
+            with transaction.atomic():
+                return save()
+        except IntegrityError:
+            others_active = (
+                TierProgramme.objects.filter(audience=audience, is_active=True).exclude(pk=keep_pk).exists()
+            )
+            if attempt == 3 or not activating or not others_active or _UNGUARDED_FOR_TESTS:
+                raise
+    return None  # pragma: no cover
 
 
 def _programme_snapshot(p: TierProgramme) -> dict[str, Any]:
@@ -174,23 +246,26 @@ def _programme_create(
     now = clock.now()
     if TierProgramme.objects.filter(code=code).exists():
         raise DomainError(TIER_PROGRAMME_CODE_TAKEN, field="code", code=code)
-    if is_active:
-        _deactivate_others(audience, None, actor)
+
+    def create():
+        return TierProgramme.objects.create(
+            code=code,
+            name=name,
+            audience=audience,
+            basis=basis,
+            downgrade_policy=downgrade_policy,
+            review_month=review_month,
+            review_day=review_day,
+            is_active=bool(is_active),
+            last_review_on=clock.to_local(now).date() if is_active else None,
+            created_at=now,
+            updated_at=now,
+        )
+
     try:
-        with transaction.atomic():
-            programme = TierProgramme.objects.create(
-                code=code,
-                name=name,
-                audience=audience,
-                basis=basis,
-                downgrade_policy=downgrade_policy,
-                review_month=review_month,
-                review_day=review_day,
-                is_active=bool(is_active),
-                last_review_on=clock.to_local(now).date() if is_active else None,
-                created_at=now,
-                updated_at=now,
-            )
+        programme = _save_activating(
+            create, audience=audience, keep_pk=None, activating=bool(is_active), actor=actor
+        )
     except IntegrityError as exc:  # a concurrent create took the code
         raise DomainError(TIER_PROGRAMME_CODE_TAKEN, field="code", code=code) from exc
     audit_write(
@@ -234,11 +309,11 @@ def tier_programme_update(*, programme_id: int, data: dict[str, Any], actor=None
         if "review_day" in data:
             programme.review_day = data["review_day"]
         _check_review(programme.downgrade_policy, programme.review_month, programme.review_day)
+        activating = False
         if "is_active" in data:
             if not isinstance(data["is_active"], bool):
                 raise DomainError(FIELD_INVALID, field="is_active")
-            if data["is_active"] and not programme.is_active:
-                _deactivate_others(programme.audience, programme.pk, actor)
+            activating = data["is_active"] and not programme.is_active
             programme.is_active = data["is_active"]
         after = _programme_snapshot(programme)
         restart = ("downgrade_policy", "review_month", "review_day")
@@ -255,7 +330,13 @@ def tier_programme_update(*, programme_id: int, data: dict[str, Any], actor=None
                 rule_kind=programme.basis, updated_at=clock.now()
             )
         programme.updated_at = clock.now()
-        programme.save()
+        _save_activating(
+            programme.save,
+            audience=programme.audience,
+            keep_pk=programme.pk,
+            activating=activating,
+            actor=actor,
+        )
         b, a = diff(before, _programme_snapshot(programme))
         if a:
             audit_write(action="tier_programme.update", obj=programme, before=b, after=a, actor=actor)
