@@ -81,3 +81,23 @@ def test_admin_lists_open(staff, db):
         "/admin/cards/walletclosure/",
     ):
         assert c.get(path).status_code == 200, path
+
+
+def test_admin_unlock_action(staff, member):
+    from laoke.cards.models import Card
+    from laoke.cards.services import card_recharge
+    from laoke.core.errors import DomainError
+
+    _, codes = issue(count=2)
+    (n1, p1), _ = codes.items()
+    for _ in range(5):
+        with pytest.raises(DomainError):
+            card_recharge(number=n1, pin=f"{(int(p1) + 1) % 10**8:08d}", member=member)
+    ids = list(Card.objects.order_by("pk").values_list("pk", flat=True))
+    body = {"action": "unlock", "_selected_action": [str(i) for i in ids]}
+    r = _client(staff, "cashier").post("/admin/cards/card/", body)
+    assert Card.objects.get(number=n1).failed_pin_count == 5  # no permission: nothing happens
+    r = _client(staff, "service_manager").post("/admin/cards/card/", body, follow=True)
+    assert r.status_code == 200
+    assert Card.objects.get(number=n1).failed_pin_count == 0
+    assert "此卡未被锁定" in r.content.decode()  # the other card was not locked

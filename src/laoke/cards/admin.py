@@ -4,7 +4,7 @@ services: the API, the cashier page and the CLI). No page shows a PIN or a PIN h
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -17,6 +17,10 @@ from laoke.core.money import format_yuan
 
 from . import services
 from .models import Card, CardBatch, CardEvent, WalletClosure, WalletPolicy
+
+
+def _lang(request) -> str:
+    return "en" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else "zh-hans"
 
 
 @admin.register(CardBatch)
@@ -71,6 +75,24 @@ class CardAdmin(ReadOnlyAdmin):
     search_fields = ("number", "batch__code")
     exclude = ("pin_hash",)
     list_select_related = ("batch",)
+    actions = ["unlock"]
+
+    @admin.action(description=_("Unlock the selected cards (wrong PINs)"), permissions=["unlock"])
+    def unlock(self, request, queryset):
+        done = 0
+        for card in queryset.order_by("pk"):
+            try:
+                services.card_unlock(
+                    card_id=card.pk, reason=f"console: {request.user.get_username()}", actor=request.user
+                )
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{card.number}: {exc.message(_lang(request))}", messages.WARNING)
+        if done:
+            self.message_user(request, _("%(n)d cards unlocked.") % {"n": done}, messages.SUCCESS)
+
+    def has_unlock_permission(self, request):
+        return request.user.has_perm("cards.unlock_card")
 
     @admin.display(description=_("face value"))
     def face_value(self, obj):
