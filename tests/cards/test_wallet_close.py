@@ -160,3 +160,12 @@ def test_wallet_policy_admin_form_goes_through_the_service(staff, db):
     policy.refresh_from_db()
     assert (policy.low_balance_threshold_fen, policy.default_close_policy) == (5_000, "forfeit")
     assert AuditEntry.objects.filter(action="wallet_policy.update").count() == 1
+
+
+def test_membership_card_number_confirms_the_account(member):
+    from laoke.members.cards import card_policy_create, membership_card_issue
+
+    card_policy_create(name="卡", validity_days=365, fee_fen=0, activate=True)
+    card = membership_card_issue(member_id=member.pk)
+    closure = _close(member, confirm_account=card.number)
+    assert closure.policy == "refund"

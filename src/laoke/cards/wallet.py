@@ -230,7 +230,11 @@ def _check_confirmation(member: Member, *, name: str, mobile: str, account: str)
         given = given[2:]
     if not expected or given != expected[-11:]:
         wrong.append("mobile")
-    if (account or "").strip().upper() != member.code.upper():
+    # The account: the member number, or the number of one of the member's membership cards
+    # (seed 003: "会员信息、卡号信息及会员账户信息").
+    given_account = (account or "").strip().upper()
+    cards = {n.upper() for n in member.membership_cards.values_list("number", flat=True)}
+    if not given_account or (given_account != member.code.upper() and given_account not in cards):
         wrong.append("account")
     if wrong:
         raise DomainError(WALLET_CLOSE_CONFIRMATION, field=wrong[0], fields=", ".join(wrong))
