@@ -267,3 +267,12 @@ def test_tick_expires_in_chunks_and_is_idempotent(db, monkeypatch):
     assert cards_tick(later).expired == 5
     assert cards_tick(later).expired == 0
     assert CardEvent.objects.filter(action="expired").count() == 5
+
+
+def test_a_malformed_ip_is_ignored(member):
+    _, codes = issue(count=1)
+    number, pin = next(iter(codes.items()))
+    assert _code(lambda: card_recharge(number=number, pin=_wrong(pin), member=member, ip="not-an-ip")) == (
+        "CARD_CREDENTIALS_INVALID"
+    )
+    assert CardEvent.objects.get(action="pin_failed").ip is None

@@ -20,6 +20,7 @@ Order of a recharge (docs/decisions/0014-cards.md):
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 
 from django.conf import settings
@@ -252,6 +253,10 @@ def card_recharge(
     if not pins.number_valid(number):
         raise DomainError(CARD_NUMBER_INVALID, field="number")
     pin = pin if isinstance(pin, str) else ""
+    try:
+        ip = str(ipaddress.ip_address(ip)) if ip else None
+    except ValueError:
+        ip = None  # an adapter's garbage is not worth failing a recharge over; the limit keys drop it
     keys = _keys(ip, member, group_account)
     for key, limit in keys:
         if ratelimit.is_limited(key, limit=limit, window_seconds=WINDOW_SECONDS):
