@@ -256,7 +256,7 @@ def card_recharge(
     try:
         ip = str(ipaddress.ip_address(ip)) if ip else None
     except ValueError:
-        ip = None  # an adapter's garbage is not worth failing a recharge over; the limit keys drop it
+        ip = None  # an adapter's garbage is not worth failing a recharge over
     keys = _keys(ip, member, group_account)
     for key, limit in keys:
         if ratelimit.is_limited(key, limit=limit, window_seconds=WINDOW_SECONDS):
