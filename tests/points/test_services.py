@@ -418,3 +418,16 @@ def test_merge_moves_open_lots_with_their_dates(programme, member):
     ]
     assert points_merge(source=source, target=member) == 0
     assert selectors.points_lots_check() == [] and ledger_check().ok
+
+
+def test_member_merge_carries_points_through_the_hook(programme, member):
+    from laoke.members.models import MergeRecord
+    from laoke.members.services import member_create, member_merge
+
+    source = member_create(name="重复档案")  # no mobile: nothing for the merge to conflict on
+    earn(source, 10_000)  # 100
+    earn(member, 2_000)  # 20
+    member_merge(source_id=source.pk, target_id=member.pk)
+    assert balance(source) == 0 and balance(member) == 120
+    assert MergeRecord.objects.get(source=source).moved["points"] == {"points_moved": 100}
+    assert selectors.points_lots_check() == [] and ledger_check().ok

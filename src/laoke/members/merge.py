@@ -11,8 +11,11 @@ personalised marketing on either record holds for the merged one. Members merged
 the source are re-pointed to the target, so ``merged_into`` is always one hop.
 
 The source stays as a row with status 'merged' and ``merged_into`` set; a MergeRecord keeps its
-snapshot and what moved; the audit row is written in the same transaction. Later apps (orders,
-ledger, points) re-point their rows in their own merge step, called by their services.
+snapshot and what moved; the audit row is written in the same transaction. Apps above members
+(points, stored value, statistics, tiers …) take part through their AppConfig's
+``member_merge_hook``: a dotted path to ``fn(*, source, target) -> dict`` called inside the merge's
+transaction, with both members locked, before the source is marked merged; what it returns is
+kept in the MergeRecord under the app's label (docs/decisions/0011-app-extension-points.md).
 
 Re-exported by services.py: call it as ``laoke.members.services.member_merge``.
 """
@@ -21,7 +24,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from laoke.core import clock
 from laoke.core.audit import audit_write
@@ -107,6 +112,16 @@ def _fill_profile(source: Member, target: Member) -> list[str]:
     return changed
 
 
+def merge_hooks() -> list[tuple[str, Any]]:
+    """(app label, hook) of every installed app declaring ``member_merge_hook``, in
+    INSTALLED_APPS order (lower apps first: statistics before the tiers that read them)."""
+    return [
+        (cfg.label, import_string(cfg.member_merge_hook))
+        for cfg in apps.get_app_configs()
+        if getattr(cfg, "member_merge_hook", None)
+    ]
+
+
 def member_merge(*, source_id: int, target_id: int, actor=None) -> MergeRecord:
     """Merge the duplicate ``source`` into ``target`` (see the module docstring)."""
     if source_id == target_id:
@@ -157,6 +172,8 @@ def member_merge(*, source_id: int, target_id: int, actor=None) -> MergeRecord:
         ).update(state=MembershipCard.State.VOID, voided_at=now, void_reason="merged")
         moved["cards"] = MembershipCard.objects.filter(member=source).update(member=target)
         moved["earlier_merges"] = Member.objects.filter(merged_into=source).update(merged_into=target)
+        for label, hook in merge_hooks():
+            moved[label] = hook(source=source, target=target)
         if not _has_sensitive_consent(target):
             moved["sensitive_deleted"] = _purge_sensitive(target)  # moved without a consent to keep it
 

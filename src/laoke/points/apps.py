@@ -24,6 +24,7 @@ class PointsConfig(AppConfig):
     name = "laoke.points"
     label = "points"
     verbose_name = _("Points")
+    member_merge_hook = "laoke.points.services.merge_hook"  # open lots follow a merged member
     # Permissions this app grants to the roles of laoke.core.roles (merged by roles_sync);
     # docs/decisions/0013-points.md.
     role_permissions: dict[str, list[str]] = {

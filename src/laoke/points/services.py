@@ -33,6 +33,7 @@ from .claims import receipt_claim_decide, receipt_claim_submit
 from .earning import (
     _check_key,
     _check_member,
+    _need_tx,
     _points_earn,
     _points_reverse,
     _points_spend,
@@ -364,53 +365,61 @@ def points_sign_in(*, member: Member, actor=None, idem: idempotency.Claim | None
 # --- merged members -------------------------------------------------------------------------------
 
 
-def points_merge(*, source: Member, target: Member, actor=None) -> int:
+def _points_merge(*, source: Member, target: Member) -> int:
     """Move a merged member's open lots to the surviving member, each lot with its kind, earning
     date and expiry (one ledger transfer per lot, key ``merge:{lot_id}``), so merging never
     shortens or lengthens anybody's points. Safe to run again (moves only what is left). A
-    deficit (negative balance) stays with the merged member. Returns the points moved.
-
-    ``members.member_merge`` cannot call this (members sits below points): whoever orchestrates a
-    merge (console, import) calls it after the merge."""
+    deficit (negative balance) stays with the merged member. Returns the points moved. Needs the
+    caller's transaction; ``members.member_merge`` calls it through ``merge_hook``."""
+    _need_tx("_points_merge")
     if source.pk == target.pk:
         raise DomainError(POINTS_SETTING_INVALID, field="target")
+    _check_member(target)
+    ids = sorted([lots.points_account(source).pk, lots.points_account(target).pk])
+    locked = {a.member_id: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    src, dst = locked[source.pk], locked[target.pk]
+    moved = 0
+    for lot in (
+        PointsLot.objects.filter(member=source, remaining__gt=0)
+        .exclude(kind=PointsLot.Kind.DEFICIT)
+        .order_by(*lots.fifo_order())
+    ):
+        x = lot.remaining
+        if PointsLot.objects.filter(pk=lot.pk, remaining=x).update(remaining=0) != 1:
+            continue
+        t = _transfer(
+            debit=src,
+            credit=dst,
+            amount=x,
+            key=f"merge:{lot.pk}",
+            reason="points.merge",
+            reference=f"member:{source.pk}",
+        )
+        LotConsumption.objects.create(lot=lot, transfer=t, amount=x)
+        paid_off = lots._pay_deficit(target, x)
+        PointsLot.objects.create(
+            member=target,
+            kind=lot.kind,
+            amount=x,
+            remaining=x - paid_off,
+            earned_at=lot.earned_at,
+            expires_at=lot.expires_at,
+            reminded_at=lot.reminded_at,
+            transfer=t,
+        )
+        moved += x
+    return moved
+
+
+def merge_hook(*, source: Member, target: Member) -> dict[str, int]:
+    """``member_merge_hook`` of the points app (see members.merge)."""
+    return {"points_moved": _points_merge(source=source, target=target)}
+
+
+def points_merge(*, source: Member, target: Member, actor=None) -> int:
+    """``_points_merge`` on its own (a repair: merges made before the hook existed)."""
     with transaction.atomic(durable=True):
-        _check_member(target)
-        ids = sorted([lots.points_account(source).pk, lots.points_account(target).pk])
-        locked = {
-            a.member_id: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-        }
-        src, dst = locked[source.pk], locked[target.pk]
-        moved = 0
-        for lot in (
-            PointsLot.objects.filter(member=source, remaining__gt=0)
-            .exclude(kind=PointsLot.Kind.DEFICIT)
-            .order_by(*lots.fifo_order())
-        ):
-            x = lot.remaining
-            if PointsLot.objects.filter(pk=lot.pk, remaining=x).update(remaining=0) != 1:
-                continue
-            t = _transfer(
-                debit=src,
-                credit=dst,
-                amount=x,
-                key=f"merge:{lot.pk}",
-                reason="points.merge",
-                reference=f"member:{source.pk}",
-            )
-            LotConsumption.objects.create(lot=lot, transfer=t, amount=x)
-            paid_off = lots._pay_deficit(target, x)
-            PointsLot.objects.create(
-                member=target,
-                kind=lot.kind,
-                amount=x,
-                remaining=x - paid_off,
-                earned_at=lot.earned_at,
-                expires_at=lot.expires_at,
-                reminded_at=lot.reminded_at,
-                transfer=t,
-            )
-            moved += x
+        moved = _points_merge(source=source, target=target)
         if moved:
             audit_write(
                 action="points.merge",

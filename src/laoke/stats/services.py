@@ -78,3 +78,44 @@ def _stats_add(
             },
             {},
         )
+
+
+def merge_hook(*, source: Member, target: Member) -> dict[str, int]:
+    """``member_merge_hook`` of stats (see members.merge): a merged member's totals and monthly
+    buckets are added to the survivor's (the earlier first order, the later last order and
+    recharge) and the merged member's are emptied, so no spend is counted twice or lost."""
+    s = MemberStats.objects.select_for_update().filter(member=source).first()
+    if s is None:
+        return {}
+    now = clock.now()
+    for m in MemberMonthStats.objects.filter(member=source):
+        _upsert_add(
+            MemberMonthStats,
+            {"member": target, "month": m.month},
+            {
+                "spend_fen": F("spend_fen") + m.spend_fen,
+                "recharge_fen": F("recharge_fen") + m.recharge_fen,
+                "orders": F("orders") + m.orders,
+            },
+            {},
+        )
+    MemberMonthStats.objects.filter(member=source).delete()
+    changes: dict = {
+        "spend_total_fen": F("spend_total_fen") + s.spend_total_fen,
+        "recharge_total_fen": F("recharge_total_fen") + s.recharge_total_fen,
+        "order_count": F("order_count") + s.order_count,
+        "updated_at": now,
+    }
+    if s.first_order_at is not None:
+        changes["first_order_at"] = Coalesce(Least(F("first_order_at"), s.first_order_at), s.first_order_at)
+    if s.last_order_at is not None:
+        changes["last_order_at"] = Coalesce(Greatest(F("last_order_at"), s.last_order_at), s.last_order_at)
+    if s.last_recharge_at is not None:
+        changes["last_recharge_at"] = Coalesce(
+            Greatest(F("last_recharge_at"), s.last_recharge_at), s.last_recharge_at
+        )
+    _upsert_add(MemberStats, {"member": target}, changes, {"updated_at": now})
+    MemberStats.objects.filter(member=source).update(
+        spend_total_fen=0, recharge_total_fen=0, order_count=0, updated_at=now
+    )
+    return {"spend_fen": s.spend_total_fen, "recharge_fen": s.recharge_total_fen, "orders": s.order_count}

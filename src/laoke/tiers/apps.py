@@ -21,6 +21,7 @@ class TiersConfig(AppConfig):
     name = "laoke.tiers"
     label = "tiers"
     verbose_name = _("Tiers")
+    member_merge_hook = "laoke.tiers.services.merge_hook"  # the survivor is graded on the merged figures
     # Permissions this app grants to the roles of laoke.core.roles (merged by roles_sync; the admin
     # role has every permission). Marketers design the programmes; a manual grant (seed 001: "客服灵活
     # 把握 多请示领导") is for service managers; the shop's systems read tiers and re-evaluate members

@@ -284,3 +284,10 @@ def tier_grant(
         change = _move(row, owner=owner, to=level, how=How.MANUAL, reason=reason, at=now, actor=actor)
         idempotency.complete(idem, change)
     return change
+
+
+def merge_hook(*, source: Member, target: Member) -> dict[str, Any]:
+    """``member_merge_hook`` of tiers (see members.merge): after stats has added the merged
+    member's figures to the survivor's, the survivor is evaluated (upgrade only) on them."""
+    change = _tiers_evaluate(member=target, reason="member merge")
+    return {"upgraded_to": change.to_level.code if change and change.to_level else None}
