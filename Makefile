@@ -43,11 +43,13 @@ test: install-dev
 	$(BIN)/pytest
 
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/laoke_bench
+BENCHES = bench bench.tiers bench.points bench.cards
 bench: install-dev
 	@if pg_isready -q -h 127.0.0.1 2>/dev/null; then \
-		BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench && \
+		for b in $(BENCHES); do BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m $$b || exit 1; done; \
 		BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.ledger; \
-	else echo "(no PostgreSQL on 127.0.0.1: SQLite figures only)"; $(BIN)/python -m bench; fi
+	else echo "(no PostgreSQL on 127.0.0.1: SQLite figures only)"; \
+		for b in $(BENCHES); do $(BIN)/python -m $$b || exit 1; done; fi
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
