@@ -85,6 +85,59 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Value"),
+                "items": [
+                    {
+                        "title": _("Cashier recharge"),
+                        "icon": "point_of_sale",
+                        "link": reverse_lazy("cards_recharge"),
+                        "permission": _perm("cards.recharge_card"),
+                    },
+                    {
+                        "title": _("Card batches"),
+                        "icon": "credit_card",
+                        "link": reverse_lazy("admin:cards_cardbatch_changelist"),
+                        "permission": _perm("cards.view_cardbatch"),
+                    },
+                    {
+                        "title": _("Prepaid cards"),
+                        "icon": "style",
+                        "link": reverse_lazy("admin:cards_card_changelist"),
+                        "permission": _perm("cards.view_card"),
+                    },
+                    {
+                        "title": _("Points programme"),
+                        "icon": "stars",
+                        "link": reverse_lazy("admin:points_pointsprogramme_changelist"),
+                        "permission": _perm("points.view_pointsprogramme"),
+                    },
+                    {
+                        "title": _("Gift catalogue"),
+                        "icon": "card_giftcard",
+                        "link": reverse_lazy("admin:points_giftoffer_changelist"),
+                        "permission": _perm("points.view_giftoffer"),
+                    },
+                    {
+                        "title": _("Receipt claims"),
+                        "icon": "receipt_long",
+                        "link": reverse_lazy("admin:points_receiptclaim_changelist"),
+                        "permission": _perm("points.view_receiptclaim"),
+                    },
+                    {
+                        "title": _("Tier programmes"),
+                        "icon": "military_tech",
+                        "link": reverse_lazy("admin:tiers_tierprogramme_changelist"),
+                        "permission": _perm("tiers.view_tierprogramme"),
+                    },
+                    {
+                        "title": _("Member tiers"),
+                        "icon": "workspace_premium",
+                        "link": reverse_lazy("admin:tiers_membertier_changelist"),
+                        "permission": _perm("tiers.view_membertier"),
+                    },
+                ],
+            },
+            {
                 "title": _("System"),
                 "items": [
                     {
