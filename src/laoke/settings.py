@@ -230,6 +230,11 @@ LAOKE = {
     "IDEMPOTENCY_LEASE_SECONDS": 60,
     # Stored value: a wallet falling below this (fen) gets one reminder (seed 003 preset: 20元).
     "LOW_BALANCE_THRESHOLD_FEN": int(os.environ.get("LAOKE_LOW_BALANCE_FEN", "2000")),
+    # Prepaid card PINs: scrypt at about 20 ms per check on one core (docs/decisions/0014-cards.md);
+    # wrong PINs per IP and per member within an hour before further recharges are refused.
+    "CARD_PIN_SCRYPT": {"n": 2**13, "r": 8, "p": 1},
+    "CARD_PIN_FAILURES_PER_IP": 30,
+    "CARD_PIN_FAILURES_PER_MEMBER": 10,
 }
 
 from laoke.unfold_settings import UNFOLD  # noqa: E402,F401  (console look and navigation)

@@ -8,6 +8,7 @@ class CardsConfig(AppConfig):
     name = "laoke.cards"
     label = "cards"
     verbose_name = _("Stored value")
+    member_merge_hook = "laoke.cards.wallet.merge_hook"  # the wallet balance follows a merged member
     # Permissions this app grants to the roles of laoke.core.roles (merged by roles_sync).
     # Batches and their PIN files are the service manager's (and the admin's, who has all);
     # cashiers sell cards and recharge at the till; 销卡 and unlocking need a manager.

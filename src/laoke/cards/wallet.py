@@ -339,3 +339,34 @@ def wallet_payment_price(amount_fen: int) -> int:
     policy = wallet_policy()
     rate = policy.wallet_payment_rate_bp if policy is not None else 10_000
     return (amount_fen * rate + 5_000) // 10_000
+
+
+# --- member merge -------------------------------------------------------------------------------
+
+
+def merge_hook(*, source: Member, target: Member) -> dict[str, int]:
+    """``member_merge_hook`` of cards (see members.merge): the merged member's wallet balance
+    moves to the survivor's wallet in one ledger transfer (key ``wallet-merge:{source}``, so a
+    retried merge moves nothing twice). A survivor whose wallet was closed (销卡) cannot take it:
+    the merge is refused and the operator settles the balance first."""
+    src = Account.objects.filter(kind=Account.Kind.WALLET, member=source).first()
+    if src is None:
+        return {}
+    dst = wallet_account(target)
+    locked = {
+        a.pk: a for a in Account.objects.select_for_update().filter(pk__in=[src.pk, dst.pk]).order_by("pk")
+    }
+    balance = locked[src.pk].balance
+    if balance <= 0:
+        return {"wallet_moved_fen": 0}
+    if WalletClosure.objects.filter(member=target).exists():
+        raise DomainError(WALLET_CLOSED)
+    _transfer(
+        debit=locked[src.pk],
+        credit=locked[dst.pk],
+        amount=balance,
+        key=f"wallet-merge:{source.pk}",
+        reason="wallet.merge",
+        reference=f"member:{source.pk}",
+    )
+    return {"wallet_moved_fen": balance}
