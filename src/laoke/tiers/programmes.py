@@ -137,55 +137,6 @@ def _deactivate_others(audience: str, keep_pk: int | None, actor) -> None:
         )
 
 
-def _save_activating(save, *, audience: str, keep_pk: int | None, activating: bool, actor):
-    """Run ``save`` (in a savepoint) after retiring the audience's active programme when
-    ``activating``. Should a programme created active concurrently (a row our lock could not see)
-    make the one-active index refuse the save, retire it too and save again."""
-    for attempt in (1, 2, 3):
-        if activating:
-            _deactivate_others(audience, keep_pk, actor)
-        try:
-            with transaction.atomic():
-                return save()
-        except IntegrityError:
-            others_active = (
-                TierProgramme.objects.filter(audience=audience, is_active=True).exclude(pk=keep_pk).exists()
-            )
-            if attempt == 3 or not activating or not others_active or _UNGUARDED_FOR_TESTS:
-                raise
-    return None  # pragma: no cover
-
-
-def _programme_snapshot(p: TierProgramme) -> dict[str, Any]:
-    return {
-        "code": p.code,
-        "name": p.name,
-        "audience": p.audience,
-        "basis": p.basis,
-        "downgrade_policy": p.downgrade_policy,
-        "review_month": p.review_month,
-        "review_day": p.review_day,
-        "is_active": p.is_active,
-    }
-
-
-def _deactivate_others(audience: str, keep_pk: int | None, actor) -> None:
-    """Activating a programme retires the audience's active one (there is one at a time)."""
-    for other in (
-        TierProgramme.objects.select_for_update()
-        .filter(audience=audience, is_active=True)
-        .exclude(pk=keep_pk)
-    ):
-        TierProgramme.objects.filter(pk=other.pk).update(is_active=False, updated_at=clock.now())
-        audit_write(
-            action="tier_programme.update",
-            obj=other,
-            before={"is_active": True},
-            after={"is_active": False},
-            actor=actor,
-        )
-
-
 def tier_programme_create(
     *,
     code: str,
@@ -288,9 +239,15 @@ def tier_programme_update(*, programme_id: int, data: dict[str, Any], actor=None
     if unknown:
         raise DomainError(FIELD_INVALID, field=sorted(unknown)[0])
     with transaction.atomic(durable=True):
-        programme = TierProgramme.objects.select_for_update().filter(pk=programme_id).first()
-        if programme is None:
+        # Lock every programme of the audience (never changes) in pk order, ours among them: an
+        # activation retires the others, and locking ours first would deadlock two activations.
+        audience = TierProgramme.objects.filter(pk=programme_id).values_list("audience", flat=True).first()
+        if audience is None:
             raise DomainError(NOT_FOUND, field="programme_id")
+        rows = TierProgramme.objects.filter(audience=audience).order_by("pk")
+        programme = next(
+            p for p in (rows if _UNGUARDED_FOR_TESTS else rows.select_for_update()) if p.pk == programme_id
+        )
         before = _programme_snapshot(programme)
         if "name" in data:
             require("name", data["name"])
