@@ -16,6 +16,22 @@ def test_import_layers_contract():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_no_module_defines_a_top_level_name_twice():
+    """A second ``def`` of the same name silently replaces the first (ruff only flags it when the
+    first is unused): a merge once left a stale copy of a locking helper in force."""
+    import ast
+    import collections
+
+    twice = []
+    for path in sorted([*(ROOT / "src").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]):
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        names = collections.Counter(
+            n.name for n in body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        )
+        twice += [f"{path.relative_to(ROOT)}: {name}" for name, k in names.items() if k > 1]
+    assert twice == []
+
+
 @pytest.mark.django_db
 def test_no_missing_migrations():
     from django.core.management import call_command
