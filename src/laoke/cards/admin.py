@@ -11,16 +11,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from laoke.core.admin import ReadOnlyAdmin, ServiceAdmin
+from laoke.core.admin import ReadOnlyAdmin, ServiceAdmin, request_lang
 from laoke.core.errors import DomainError
 from laoke.core.money import format_yuan
 
 from . import services
 from .models import Card, CardBatch, CardEvent, WalletClosure, WalletPolicy
-
-
-def _lang(request) -> str:
-    return "en" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else "zh-hans"
 
 
 @admin.register(CardBatch)
@@ -87,7 +83,9 @@ class CardAdmin(ReadOnlyAdmin):
                 )
                 done += 1
             except DomainError as exc:
-                self.message_user(request, f"{card.number}: {exc.message(_lang(request))}", messages.WARNING)
+                self.message_user(
+                    request, f"{card.number}: {exc.message(request_lang(request))}", messages.WARNING
+                )
         if done:
             self.message_user(request, _("%(n)d cards unlocked.") % {"n": done}, messages.SUCCESS)
 

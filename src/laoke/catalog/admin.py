@@ -13,12 +13,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 
-from laoke.core.admin import ServiceAdmin
+from laoke.core.admin import FormAdmin, ServiceForm
 from laoke.core.errors import DomainError
 from laoke.core.models import Store
 from laoke.core.money import fen_to_yuan, format_yuan, yuan_to_fen
@@ -26,10 +26,6 @@ from laoke.core.money import fen_to_yuan, format_yuan, yuan_to_fen
 from . import services
 from .error_codes import CATEGORY_CYCLE, GIFT_OUT_OF_STOCK
 from .models import Category, GiftItem, GiftStock, Product
-
-
-def _lang(request) -> str:
-    return getattr(request, "LANGUAGE_CODE", None) or "zh-hans"
 
 
 def _yuan_field(label, *, required: bool) -> forms.DecimalField:
@@ -48,38 +44,10 @@ def _fen(value) -> int | None:
     return None if value is None else yuan_to_fen(value)
 
 
-class _LangForm(forms.ModelForm):
-    lang = "zh-hans"
-
-    def domain_error(self, exc: DomainError):
-        field = exc.field if exc.field in self.fields else None
-        raise ValidationError({field: exc.message(self.lang)} if field else exc.message(self.lang))
-
-
-class _CatalogAdmin(ServiceAdmin):
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.lang = _lang(request)
-        return form
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
-
-    def _call(self, request, fn, **kwargs):
-        try:
-            return fn(**kwargs, actor=request.user)
-        except DomainError as exc:  # a race lost after the form validated
-            messages.error(request, exc.message(_lang(request)))
-            raise
-
-
 # --- categories ----------------------------------------------------------------------------------
 
 
-class CategoryForm(_LangForm):
+class CategoryForm(ServiceForm):
     class Meta:
         model = Category
         fields = ["code", "name", "parent"]
@@ -93,7 +61,7 @@ class CategoryForm(_LangForm):
 
 
 @admin.register(Category)
-class CategoryAdmin(_CatalogAdmin):
+class CategoryAdmin(FormAdmin):
     form = CategoryForm
     list_display = ("code", "name", "parent", "path")
     search_fields = ("code", "name")
@@ -106,9 +74,9 @@ class CategoryAdmin(_CatalogAdmin):
         cd = form.cleaned_data
         if change:
             data = {k: cd[k] for k in form.changed_data if k in ("name", "parent")}
-            saved = self._call(request, services.category_update, category_id=obj.pk, data=data)
+            saved = self.call(request, services.category_update, category_id=obj.pk, data=data)
         else:
-            saved = self._call(
+            saved = self.call(
                 request, services.category_create, code=cd["code"], name=cd["name"], parent=cd.get("parent")
             )
         obj.pk = saved.pk
@@ -118,7 +86,7 @@ class CategoryAdmin(_CatalogAdmin):
 # --- products ------------------------------------------------------------------------------------
 
 
-class ProductForm(_LangForm):
+class ProductForm(ServiceForm):
     list_price = _yuan_field(_("list price (yuan)"), required=True)
     cost_price = _yuan_field(_("cost price (yuan)"), required=False)
 
@@ -135,7 +103,7 @@ class ProductForm(_LangForm):
 
 
 @admin.register(Product)
-class ProductAdmin(_CatalogAdmin):
+class ProductAdmin(FormAdmin):
     form = ProductForm
     list_display = ("sku", "title", "category", "list_price", "cost_price", "is_special_sale", "is_active")
     list_filter = ("is_special_sale", "is_active", "category")
@@ -167,9 +135,9 @@ class ProductAdmin(_CatalogAdmin):
                     data[names[key]] = _fen(cd[key])
                 elif key in services.PRODUCT_CHANGEABLE:
                     data[key] = cd[key]
-            saved = self._call(request, services.product_update, product_id=obj.pk, data=data)
+            saved = self.call(request, services.product_update, product_id=obj.pk, data=data)
         else:
-            saved = self._call(
+            saved = self.call(
                 request,
                 services.product_create,
                 sku=cd["sku"],
@@ -180,7 +148,7 @@ class ProductAdmin(_CatalogAdmin):
                 is_special_sale=cd.get("is_special_sale", False),
             )
             if not cd.get("is_active", True):
-                saved = self._call(
+                saved = self.call(
                     request, services.product_update, product_id=saved.pk, data={"is_active": False}
                 )
         obj.pk = saved.pk
@@ -210,7 +178,7 @@ class GiftStockInline(TabularInline):
         return request.user.has_perm("catalog.view_giftitem") or super().has_view_permission(request, obj)
 
 
-class GiftItemForm(_LangForm):
+class GiftItemForm(ServiceForm):
     unit_cost = _yuan_field(_("unit cost (yuan)"), required=True)
 
     class Meta:
@@ -223,7 +191,7 @@ class GiftItemForm(_LangForm):
 
 
 @admin.register(GiftItem)
-class GiftItemAdmin(_CatalogAdmin):
+class GiftItemAdmin(FormAdmin):
     form = GiftItemForm
     list_display = ("code", "name", "unit_cost_display", "total_stock", "is_active")
     list_filter = ("is_active",)
@@ -253,9 +221,9 @@ class GiftItemAdmin(_CatalogAdmin):
             data = {k: cd[k] for k in form.changed_data if k in ("name", "description", "is_active")}
             if "unit_cost" in form.changed_data:
                 data["unit_cost_fen"] = _fen(cd["unit_cost"])
-            saved = self._call(request, services.gift_item_update, gift_id=obj.pk, data=data)
+            saved = self.call(request, services.gift_item_update, gift_id=obj.pk, data=data)
         else:
-            saved = self._call(
+            saved = self.call(
                 request,
                 services.gift_item_create,
                 code=cd["code"],
@@ -264,14 +232,14 @@ class GiftItemAdmin(_CatalogAdmin):
                 description=cd.get("description") or "",
             )
             if not cd.get("is_active", True):
-                saved = self._call(
+                saved = self.call(
                     request, services.gift_item_update, gift_id=saved.pk, data={"is_active": False}
                 )
         obj.pk = saved.pk
         obj.__dict__.update(saved.__dict__)
 
 
-class StockAdjustmentForm(_LangForm):
+class StockAdjustmentForm(ServiceForm):
     """Not an edit of the stock row: a +/- adjustment with a reason, applied by the service."""
 
     delta = forms.IntegerField(
@@ -309,7 +277,7 @@ class StockAdjustmentForm(_LangForm):
 
 
 @admin.register(GiftStock)
-class GiftStockAdmin(_CatalogAdmin):
+class GiftStockAdmin(FormAdmin):
     """Stock per gift and store. "Add" records an adjustment; rows are never edited directly."""
 
     form = StockAdjustmentForm
@@ -336,7 +304,7 @@ class GiftStockAdmin(_CatalogAdmin):
 
     def save_model(self, request, obj, form, change):
         cd = form.cleaned_data
-        stock = self._call(
+        stock = self.call(
             request,
             services.gift_stock_adjust,
             gift=cd["gift"],

@@ -8,7 +8,11 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/console/member/<int:member_id>/", admin.site.admin_view(views.member_360), name="member_360"),
     path("admin/console/cards/recharge/", admin.site.admin_view(cards_views.recharge), name="cards_recharge"),
-    path("admin/console/cards/batches/new/", admin.site.admin_view(cards_views.batch_create), name="cards_batch_new"),
+    path(
+        "admin/console/cards/batches/new/",
+        admin.site.admin_view(cards_views.batch_create),
+        name="cards_batch_new",
+    ),
     path(
         "admin/console/cards/batches/<int:batch_id>/",
         admin.site.admin_view(cards_views.batch_progress),

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
@@ -34,6 +35,65 @@ class ServiceAdmin(ModelAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return self._changeform_view(request, object_id, form_url, extra_context)
+
+
+def request_lang(request) -> str:
+    """The console language of a request, for DomainError messages (zh-hans unless English)."""
+    return "en" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else "zh-hans"
+
+
+class ServiceForm(forms.ModelForm):
+    """A ModelForm of a service-backed admin: ``clean()`` runs ``check(data)`` (the service's own
+    validation, writing nothing) and shows a DomainError on its field; ``domain_error`` does the
+    same for forms that validate in their own ``clean_*`` methods. ``aliases`` maps a service
+    field name to the form's."""
+
+    lang = "zh-hans"
+    user = None
+    aliases: dict[str, str] = {}
+
+    def check(self, data: dict) -> None:
+        """Override: validate ``data`` through the service without writing."""
+
+    def domain_error(self, exc: DomainError):
+        field = self.aliases.get(exc.field, exc.field)
+        message = exc.message(self.lang)
+        raise ValidationError({field: message} if field in self.fields else message) from exc
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            self.check(data)
+        except DomainError as exc:
+            self.domain_error(exc)
+        return data
+
+
+class FormAdmin(ServiceAdmin):
+    """Gives the form the request's language and user, and turns a DomainError raised by the
+    service after validation (a race lost) into a message as well as the error. Rows are never
+    deleted from the console and there are no bulk actions unless an admin declares them."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.lang = request_lang(request)
+        form.user = request.user
+        return form
+
+    def call(self, request, fn, **kwargs):
+        try:
+            return fn(actor=request.user, **kwargs)
+        except DomainError as exc:
+            messages.error(request, exc.message(request_lang(request)))
+            raise
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
 
 
 class ShopDateTimeRangeFilter(RangeDateTimeFilter):

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from laoke.core.admin import ReadOnlyAdmin, ServiceAdmin
+from laoke.core.admin import FormAdmin, ReadOnlyAdmin, ServiceForm
 from laoke.core.errors import DomainError
 from laoke.core.money import MoneyFormatError, format_yuan, yuan_to_fen
 
@@ -44,57 +44,6 @@ from .selectors import can_see_pii, can_see_sensitive_tags, member_visible_query
 from .validation import mask_address, mask_mobile, mask_phone, mobile_national, normalize_mobile
 
 PII_FIELDS = ("mobile", "email", "id_number", "address_raw")
-
-
-def _lang(request) -> str:
-    return getattr(request, "LANGUAGE_CODE", "") or "zh-hans"
-
-
-class ServiceForm(forms.ModelForm):
-    """A ModelForm whose clean() runs ``check(data)``: the service's validation, before saving."""
-
-    lang = "zh-hans"
-    user = None
-    aliases: dict[str, str] = {}
-
-    def check(self, data: dict) -> None:  # pragma: no cover - overridden
-        pass
-
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        try:
-            self.check(data)
-        except DomainError as exc:
-            field = self.aliases.get(exc.field, exc.field)
-            message = exc.message(self.lang)
-            raise ValidationError({field: message} if field in self.fields else message) from exc
-        return data
-
-
-class FormAdmin(ServiceAdmin):
-    """Gives the form the request's language and turns a DomainError raised by the service
-    after validation (a race lost) into a message as well as the error."""
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.lang = _lang(request)
-        form.user = request.user
-        return form
-
-    def call(self, request, fn, **kwargs):
-        try:
-            return fn(actor=request.user, **kwargs)
-        except DomainError as exc:
-            messages.error(request, exc.message(_lang(request)))
-            raise
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
 
 
 # --- members --------------------------------------------------------------------------------------

@@ -8,12 +8,10 @@ back as a form error. Value rows are read-only and nothing is deleted.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from laoke.core.admin import ReadOnlyAdmin, ServiceAdmin
+from laoke.core.admin import FormAdmin, ReadOnlyAdmin, ServiceForm, request_lang
 from laoke.core.errors import DomainError
 
 from . import services
@@ -33,37 +31,7 @@ from .models import (
 from .programme import EDITABLE, clean_programme_data
 
 
-def _lang(request) -> str:
-    return getattr(request, "LANGUAGE_CODE", None) or "zh-hans"
-
-
-class _ServiceForm(forms.ModelForm):
-    lang = "zh-hans"
-
-    def domain_error(self, exc: DomainError):
-        field = exc.field if exc.field in self.fields else None
-        raise ValidationError({field: exc.message(self.lang)} if field else exc.message(self.lang))
-
-
-class _PointsAdmin(ServiceAdmin):
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.lang = _lang(request)
-        return form
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
-
-    def _call(self, request, fn, **kwargs):
-        try:
-            return fn(**kwargs, actor=request.user)
-        except DomainError as exc:  # a race lost after the form validated
-            messages.error(request, exc.message(_lang(request)))
-            raise
-
+class _PointsAdmin(FormAdmin):
     @staticmethod
     def _adopt(obj, saved):
         obj.pk = saved.pk
@@ -90,7 +58,7 @@ PROGRAMME_FIELDS = [
 assert set(PROGRAMME_FIELDS) == EDITABLE
 
 
-class ProgrammeForm(_ServiceForm):
+class ProgrammeForm(ServiceForm):
     class Meta:
         model = PointsProgramme
         fields = PROGRAMME_FIELDS
@@ -124,13 +92,13 @@ class PointsProgrammeAdmin(_PointsAdmin):
 
     def save_model(self, request, obj, form, change):
         data = {k: form.cleaned_data.get(k) for k in form.changed_data if k in EDITABLE}
-        self._adopt(obj, self._call(request, services.programme_update, data=data))
+        self._adopt(obj, self.call(request, services.programme_update, data=data))
 
 
 # --- earn rules ------------------------------------------------------------------------------------
 
 
-class EarnRuleForm(_ServiceForm):
+class EarnRuleForm(ServiceForm):
     class Meta:
         model = EarnRule
         fields = [
@@ -178,7 +146,7 @@ class EarnRuleAdmin(_PointsAdmin):
                 data["campaign_code"] = data.get("campaign_code") or ""
                 saved = services.earn_rule_create(kind=cd["kind"], data=data, actor=request.user)
         except DomainError as exc:
-            messages.error(request, exc.message(_lang(request)))
+            messages.error(request, exc.message(request_lang(request)))
             raise
         self._adopt(obj, saved)
 
@@ -198,7 +166,7 @@ class GiftLevelAdmin(_PointsAdmin):
         cd = form.cleaned_data
         self._adopt(
             obj,
-            self._call(
+            self.call(
                 request,
                 services.gift_level_create,
                 points=cd["points"],
@@ -208,7 +176,7 @@ class GiftLevelAdmin(_PointsAdmin):
         )
 
 
-class GiftOfferForm(_ServiceForm):
+class GiftOfferForm(ServiceForm):
     class Meta:
         model = GiftOffer
         fields = ["store", "level", "gift"]
@@ -228,7 +196,7 @@ class GiftOfferAdmin(_PointsAdmin):
         cd = form.cleaned_data
         self._adopt(
             obj,
-            self._call(
+            self.call(
                 request, services.gift_offer_add, store=cd["store"], level=cd["level"], gift=cd["gift"]
             ),
         )
@@ -264,7 +232,7 @@ class ReceiptClaimAdmin(ReadOnlyAdmin):
                 services.receipt_claim_decide(claim_id=claim_id, approve=approve, actor=request.user)
                 done += 1
             except DomainError as exc:
-                messages.error(request, exc.message(_lang(request)))
+                messages.error(request, exc.message(request_lang(request)))
         messages.success(request, _("%(n)d claim(s) decided.") % {"n": done})
 
     @admin.action(description=_("Approve the selected claims (points are credited)"))

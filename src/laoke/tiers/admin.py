@@ -18,7 +18,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 
-from laoke.core.admin import ReadOnlyAdmin, ServiceAdmin
+from laoke.core.admin import FormAdmin, ReadOnlyAdmin, request_lang
+from laoke.core.admin import ServiceForm as CoreServiceForm
 from laoke.core.errors import DomainError
 from laoke.core.money import MoneyFormatError, fen_to_yuan, yuan_to_fen
 
@@ -38,51 +39,9 @@ from .models import (
 MONEY_KINDS = (RuleKind.CUMULATIVE_SPEND, RuleKind.CUMULATIVE_RECHARGE)
 
 
-def _lang(request) -> str:
-    return getattr(request, "LANGUAGE_CODE", "") or "zh-hans"
-
-
-class ServiceForm(forms.ModelForm):
-    lang = "zh-hans"
-    user = None
-
-    def check(self, data: dict) -> None:  # pragma: no cover - overridden
-        pass
-
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        try:
-            self.check(data)
-        except DomainError as exc:
-            message = exc.message(self.lang)
-            raise ValidationError({exc.field: message} if exc.field in self.fields else message) from exc
-        return data
-
+class ServiceForm(CoreServiceForm):
     def _post_clean(self):
         pass  # the services validate and save; the model's own full_clean would run twice
-
-
-class FormAdmin(ServiceAdmin):
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.lang = _lang(request)
-        form.user = request.user
-        return form
-
-    def call(self, request, fn, **kwargs):
-        try:
-            return fn(actor=request.user, **kwargs)
-        except DomainError as exc:  # a race lost after the form validated
-            messages.error(request, exc.message(_lang(request)))
-            raise
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
 
 
 # --- programmes ----------------------------------------------------------------------------------
@@ -380,7 +339,7 @@ class MemberTierAdmin(FormAdmin):
                 actor=request.user,
             )
         except DomainError as exc:
-            messages.error(request, exc.message(_lang(request)))
+            messages.error(request, exc.message(request_lang(request)))
             raise
         saved = MemberTier.objects.get(
             **({"member": cd["member"]} if cd.get("member") else {"group_account": cd["group_account"]})
