@@ -19,14 +19,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from laoke.cards import selectors, services
 from laoke.cards.models import DENOMINATIONS_FEN, CardKind
+from laoke.core.admin import request_lang
 from laoke.core.errors import DomainError
 from laoke.core.models import Store
 from laoke.core.money import format_yuan, yuan_to_fen
 from laoke.members.selectors import member_search
-
-
-def _lang(request) -> str:
-    return "en" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else "zh-hans"
 
 
 def _find_member(user, text: str):
@@ -64,7 +61,7 @@ def recharge(request):
                     actor=request.user,
                 )
             except DomainError as exc:
-                error = exc.message(_lang(request))
+                error = exc.message(request_lang(request))
             else:
                 balance = selectors.wallet_summary(member=member)["balance_fen"]
                 result = {
@@ -111,7 +108,7 @@ def batch_download(request, batch_id: int):
     try:
         name, data = services.card_batch_download(batch_id=batch_id, actor=request.user)
     except DomainError as exc:
-        messages.error(request, exc.message(_lang(request)))
+        messages.error(request, exc.message(request_lang(request)))
         return redirect("cards_batch_progress", batch_id=batch_id)
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -168,7 +165,7 @@ def batch_create(request):
             )
         except DomainError as exc:
             field = exc.field if exc.field in form.fields else None
-            form.add_error(field, exc.message(_lang(request)))
+            form.add_error(field, exc.message(request_lang(request)))
         else:
             return redirect("cards_batch_progress", batch_id=batch.pk)
     context = {**admin.site.each_context(request), "title": _("New card batch"), "form": form}
