@@ -16,24 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from bench._common import machine, run_child, targets
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _ensure_pg_database(url: str) -> None:
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def run_one(n: int, lookups: int) -> dict:
@@ -136,41 +126,16 @@ def main() -> int:
     if args.child:
         print(json.dumps(run_one(args.members, args.lookups)))
         return 0
-    targets = [("sqlite", {})]
-    if os.environ.get("BENCH_DATABASE_URL"):
-        _ensure_pg_database(os.environ["BENCH_DATABASE_URL"])
-        targets.append(("postgresql", {"DATABASE_URL": os.environ["BENCH_DATABASE_URL"]}))
-    print(
-        f"# Laoke foundation benchmarks — {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
-    for name, extra in targets:
-        env = {
-            **os.environ,
-            "LAOKE_DATA_DIR": tempfile.mkdtemp(prefix="laoke-bench-"),
-            **extra,
-        }
-        env.pop("LAOKE_TESTING", None)  # production settings: real hasher, Huey queue on disk
-        env.pop("DATABASE_URL", None) if name == "sqlite" else None
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench",
-                "--child",
-                "--members",
-                str(args.members),
-                "--lookups",
-                str(args.lookups),
-            ],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
+    print(f"# Laoke foundation benchmarks — {machine()}")
+    for name, extra in targets():
+        r = run_child(
+            "bench",
+            ["--members", str(args.members), "--lookups", str(args.lookups)],
+            database=name,
+            extra_env=extra,
         )
-        if out.returncode != 0:
-            print(out.stderr[-3000:])
+        if r is None:
             return 1
-        r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"\n## {name} ({r['members']} members)")
         print(
             f"members.create  service {r['create_service_per_s']:>10,.1f}/s   baseline raw INSERT {r['create_raw_insert_per_s']:>10,.1f}/s"

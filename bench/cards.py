@@ -19,18 +19,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench._common import machine, run_child, targets
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_child(cards: int, recharges: int) -> dict:
+def child_figures(cards: int, recharges: int) -> dict:
     import hashlib
     from io import BytesIO
 
@@ -120,40 +119,18 @@ def main() -> int:
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        print(json.dumps(run_child(args.cards, args.recharges)))
+        print(json.dumps(child_figures(args.cards, args.recharges)))
         return 0
-    targets = [("sqlite", {})]
-    if os.environ.get("BENCH_DATABASE_URL"):
-        from bench.__main__ import _ensure_pg_database
-
-        _ensure_pg_database(os.environ["BENCH_DATABASE_URL"])
-        targets.append(("postgresql", {"DATABASE_URL": os.environ["BENCH_DATABASE_URL"]}))
-    print(f"# cards — {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    for name, extra in targets:
-        env = {**os.environ, "LAOKE_DATA_DIR": tempfile.mkdtemp(prefix="laoke-bench-"), **extra}
-        env.pop("LAOKE_TESTING", None)  # production settings: real scrypt parameters
-        if name == "sqlite":
-            env.pop("DATABASE_URL", None)
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.cards",
-                "--child",
-                "--cards",
-                str(args.cards),
-                "--recharges",
-                str(args.recharges),
-            ],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
+    print(f"# cards — {machine()}")
+    for name, extra in targets():
+        r = run_child(
+            "bench.cards",
+            ["--cards", str(args.cards), "--recharges", str(args.recharges)],
+            database=name,
+            extra_env=extra,
         )
-        if out.returncode != 0:
-            print(out.stderr[-3000:])
+        if r is None:
             return 1
-        r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"\n## {name} (scrypt n={r['scrypt']['n']} r={r['scrypt']['r']} p={r['scrypt']['p']})")
         print(
             f"cards.generate  {r['generate_cards_per_s']:>8,.1f} cards/s ({r['cards']} cards)   "

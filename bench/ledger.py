@@ -114,9 +114,9 @@ def _conn_args(url: str) -> list[str]:
 
 
 def main() -> int:
-    from bench.__main__ import _ensure_pg_database
+    from bench._common import ensure_pg_database
 
-    _ensure_pg_database(URL)
+    ensure_pg_database(URL)
     print(
         f"# ledger transfers/s vs pgbench tpcb-like, PostgreSQL, {os.cpu_count()} cores, {SECONDS:.0f} s per run"
     )

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
+
+from bench._common import machine, run_child, targets
 
 N_OPS = int(os.environ.get("BENCH_POINTS_OPS", "500"))
 N_LOTS = int(os.environ.get("BENCH_POINTS_LOTS", "2000"))
@@ -85,34 +85,20 @@ def child() -> dict:
 
 
 def main() -> int:
-    url = os.environ.get("BENCH_DATABASE_URL")
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="laoke.settings",
-        LAOKE_DATA_DIR=tempfile.mkdtemp(prefix="laoke-bench-"),
-    )
-    env.pop("LAOKE_TESTING", None)
-    if url:
-        from bench.__main__ import _ensure_pg_database
-
-        _ensure_pg_database(url)
-        env["DATABASE_URL"] = url
-    else:
-        env.pop("DATABASE_URL", None)
-    out = subprocess.run(
-        [sys.executable, "-c", "import json, bench.points as b; print(json.dumps(b.child()))"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    r = json.loads(out.strip().splitlines()[-1])
-    print(f"# points, {r['db']}, one client, {os.cpu_count()} cores")
-    print(f"{'figure':<28} {'per second':>11}   baseline (same run)")
-    base = r["baseline_transfers_per_s"]
-    print(f"{'ledger transfer_create':<28} {base:>11,}   —")
-    print(f"{'points earn+spend ops':<28} {r['earn_spend_ops_per_s']:>11,}   {base:,} bare transfers/s")
-    print(f"{'points_tick expired lots':<28} {r['expired_lots_per_s']:>11,}   {base:,} bare transfers/s")
+    if sys.argv[1:] == ["--child"]:
+        print(json.dumps(child()))
+        return 0
+    print(f"# points — {machine()}, one client")
+    for name, extra in targets():
+        r = run_child("bench.points", [], database=name, extra_env=extra)
+        if r is None:
+            return 1
+        base = r["baseline_transfers_per_s"]
+        print(f"\n## {name}")
+        print(f"{'figure':<28} {'per second':>11}   baseline (same run)")
+        print(f"{'ledger transfer_create':<28} {base:>11,}   —")
+        print(f"{'points earn+spend ops':<28} {r['earn_spend_ops_per_s']:>11,}   {base:,} bare transfers/s")
+        print(f"{'points_tick expired lots':<28} {r['expired_lots_per_s']:>11,}   {base:,} bare transfers/s")
     return 0
 
 

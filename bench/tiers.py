@@ -22,13 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from bench._common import machine, run_child, targets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -132,30 +131,11 @@ def main() -> int:
     if args.child:
         print(json.dumps(run_one(args.members)))
         return 0
-    targets = [("sqlite", {})]
-    if os.environ.get("BENCH_DATABASE_URL"):
-        from bench.__main__ import _ensure_pg_database
-
-        _ensure_pg_database(os.environ["BENCH_DATABASE_URL"])
-        targets.append(("postgresql", {"DATABASE_URL": os.environ["BENCH_DATABASE_URL"]}))
-    print(f"# tiers_tick — {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    for name, extra in targets:
-        env = {**os.environ, "LAOKE_DATA_DIR": tempfile.mkdtemp(prefix="laoke-bench-"), **extra}
-        env.pop("LAOKE_TESTING", None)  # production settings
-        env.pop("LAOKE_FROZEN_NOW", None)
-        if name == "sqlite":
-            env.pop("DATABASE_URL", None)
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.tiers", "--child", "--members", str(args.members)],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        if out.returncode != 0:
-            print(out.stderr[-3000:])
+    print(f"# tiers_tick — {machine()}")
+    for name, extra in targets():
+        r = run_child("bench.tiers", ["--members", str(args.members)], database=name, extra_env=extra)
+        if r is None:
             return 1
-        r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"\n## {name} ({r['members']:,} members at VIP, rolling 12 months)")
         print(
             f"tiers_tick, half downgraded  {r['tick_moves_per_s']:>12,.0f} members/s ({r['tick_moves_s']:.3f} s)"
