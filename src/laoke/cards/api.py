@@ -58,18 +58,21 @@ class BatchOut(Schema):
     error: str
 
 
+def _owners(request, member_id: int | None, group_id: int | None):
+    """The member (under the viewer's object rule) and the group account a request names; 404 if
+    a named one is not there for this viewer."""
+    member = get_object_or_404(member_visible_queryset(request.user), pk=member_id) if member_id else None
+    group = get_object_or_404(GroupAccount, pk=group_id) if group_id else None
+    return member, group
+
+
 @router.post(
     "/batches", response={201: BatchOut}, summary="Create a card batch (generated in the background)"
 )
 @require("cards.add_cardbatch", "value:write")
 def batch_create(request, payload: BatchIn):
     store = get_object_or_404(Store, pk=payload.store_id) if payload.store_id else None
-    member = (
-        get_object_or_404(member_visible_queryset(request.user), pk=payload.buyer_member_id)
-        if payload.buyer_member_id
-        else None
-    )
-    group = get_object_or_404(GroupAccount, pk=payload.buyer_group_id) if payload.buyer_group_id else None
+    member, group = _owners(request, payload.buyer_member_id, payload.buyer_group_id)
 
     def call(claim):
         return services.card_batch_create(
@@ -134,12 +137,7 @@ class CountOut(Schema):
 @require("cards.activate_card", "value:write")
 def batch_activate(request, batch_id: int, payload: RangeIn):
     batch = selectors.batch_get(batch_id)
-    member = (
-        get_object_or_404(member_visible_queryset(request.user), pk=payload.member_id)
-        if payload.member_id
-        else None
-    )
-    group = get_object_or_404(GroupAccount, pk=payload.group_account_id) if payload.group_account_id else None
+    member, group = _owners(request, payload.member_id, payload.group_account_id)
 
     def call(claim):
         return services.card_activate(
@@ -251,12 +249,7 @@ class RechargeOut(Schema):
 )
 @require("cards.recharge_card", "value:write")
 def recharge(request, payload: RechargeIn):
-    member = (
-        get_object_or_404(member_visible_queryset(request.user), pk=payload.member_id)
-        if payload.member_id
-        else None
-    )
-    group = get_object_or_404(GroupAccount, pk=payload.group_account_id) if payload.group_account_id else None
+    member, group = _owners(request, payload.member_id, payload.group_account_id)
 
     def call(claim):
         return services.card_recharge(
