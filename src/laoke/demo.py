@@ -344,7 +344,7 @@ def _value(rng: random.Random, stores: list[Store]) -> dict:
             for pk, spend in zip(graded, spends, strict=True):
                 member = Member.objects.get(pk=pk)
                 _stats_add(member=member, spend_fen=spend, orders=1)
-                _tiers_evaluate(member=member, reason="demo: past spend")
+                _tiers_evaluate(member=member, reason="演示：历史消费")
             audit_write(action="demo.grades", object_type="demo", after={"members": len(graded)})
     earners = rng.sample(ids, min(len(ids), 200))
     wallets = rng.sample(ids, min(len(ids), 100))

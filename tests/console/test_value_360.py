@@ -40,6 +40,7 @@ def test_admin_sees_tier_points_and_wallet(staff, member):
     assert 'data-testid="member-value"' in html
     assert 'data-testid="points-balance">100<' in html  # 123 earned (1 per 元) − 23 spent
     assert "+123" in html and "-23" in html and "积分抵扣" in html
+    assert 'data-testid="tier-rate">95折' in html
     assert 'data-testid="wallet-balance">¥487.66<' in html
     assert "+¥500.00" in html and "-¥12.34" in html
     assert 'data-testid="tier-level">' in html and "普通会员" in html

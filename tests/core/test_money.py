@@ -62,3 +62,14 @@ def test_yuan_to_fen_rejects(text):
 def test_display():
     assert fen_to_yuan(1234) == Decimal("12.34")
     assert format_yuan(-505) == "-¥5.05"
+
+
+def test_rate_label_speaks_as_a_shop_does():
+    from django.utils import translation
+
+    from laoke.core.money import rate_label
+
+    with translation.override("zh-hans"):
+        assert [rate_label(bp) for bp in (9500, 9250, 8800, 10_000)] == ["95折", "92.5折", "88折", "不打折"]
+    with translation.override("en"):
+        assert rate_label(9500) == "95% of the list price" and rate_label(10_000) == "no discount"

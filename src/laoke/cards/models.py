@@ -48,7 +48,9 @@ class CardBatch(models.Model):
     count = models.PositiveIntegerField(_("number of cards"))
     generated_count = models.PositiveIntegerField(_("generated"), default=0)
     chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
-    store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("store")
+    )
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
     job_id = models.CharField(_("job id"), max_length=32, unique=True)
@@ -135,7 +137,9 @@ class Card(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=CardKind.choices)
     face_value_fen = models.BigIntegerField(_("face value (fen)"))
     sale_price_fen = models.BigIntegerField(_("sale price (fen)"))
-    store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("store")
+    )
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.CREATED)
     failed_pin_count = models.PositiveSmallIntegerField(_("wrong PINs"), default=0)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from laoke.cards.selectors import wallet_history, wallet_summary
 from laoke.core import clock
-from laoke.core.money import format_yuan
+from laoke.core.money import format_yuan, rate_label
 from laoke.members.models import Member
 from laoke.points.selectors import member_lots, points_balance, points_history, signed_amount
 from laoke.tiers.selectors import current_level, tier_history, tier_of
@@ -67,6 +67,7 @@ def member_value(user, member: Member) -> dict:
             "programme": row.level.programme.name if row else "",
             "since": _local(row.since) if row else "",
             "price_rate_bp": level.price_rate_bp if level else None,
+            "price_rate": rate_label(level.price_rate_bp) if level else "",
             "points_multiplier_bp": level.points_multiplier_bp if level else None,
             "history": [
                 {

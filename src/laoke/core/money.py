@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext
+
 BP_ONE = 10_000  # 100% in basis points
 
 
@@ -39,6 +41,15 @@ def format_yuan(fen: int) -> str:
     """1234 → '¥12.34'."""
     sign = "-" if fen < 0 else ""
     return f"{sign}¥{fen_to_yuan(abs(fen))}"
+
+
+def rate_label(bp: int) -> str:
+    """A price rate as a shop says it: 9500 → '95折' ('95% of the list price' in English),
+    9250 → '92.5折', 10000 → no discount."""
+    if bp >= BP_ONE:
+        return gettext("no discount")
+    pct = (Decimal(bp) / 100).normalize()
+    return gettext("%(pct)s%% of the list price") % {"pct": f"{pct:f}"}
 
 
 def half_up_div(numerator: int, denominator: int) -> int:

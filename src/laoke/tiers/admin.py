@@ -21,7 +21,7 @@ from unfold.admin import TabularInline
 from laoke.core.admin import FormAdmin, ReadOnlyAdmin, request_lang
 from laoke.core.admin import ServiceForm as CoreServiceForm
 from laoke.core.errors import DomainError
-from laoke.core.money import MoneyFormatError, fen_to_yuan, yuan_to_fen
+from laoke.core.money import MoneyFormatError, fen_to_yuan, format_yuan, rate_label, yuan_to_fen
 
 from . import services
 from .error_codes import TIER_ALREADY_AT_LEVEL, TIER_LEVEL_WRONG_AUDIENCE
@@ -217,14 +217,22 @@ class TierLevelAdmin(FormAdmin):
         "code",
         "name",
         "rule_kind",
-        "threshold",
-        "price_rate_bp",
+        "threshold_display",
+        "price_rate_display",
         "free_shipping",
     )
     list_filter = ("programme",)
     list_select_related = ("programme",)
     search_fields = ("code", "name")
     ordering = ("programme", "rank")
+
+    @admin.display(description=_("threshold"), ordering="threshold")
+    def threshold_display(self, obj):
+        return format_yuan(obj.threshold) if obj.rule_kind in MONEY_KINDS else obj.threshold
+
+    @admin.display(description=_("price rate"), ordering="price_rate_bp")
+    def price_rate_display(self, obj):
+        return rate_label(obj.price_rate_bp)
 
     def get_fields(self, request, obj=None):
         fields = list(TierLevelForm.Meta.fields)

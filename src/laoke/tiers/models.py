@@ -113,7 +113,9 @@ class TierProgramme(models.Model):
 
 
 class TierLevel(models.Model):
-    programme = models.ForeignKey(TierProgramme, on_delete=models.PROTECT, related_name="levels")
+    programme = models.ForeignKey(
+        TierProgramme, on_delete=models.PROTECT, related_name="levels", verbose_name=_("tier programme")
+    )
     rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("Higher is better; 0 is the entry level."))
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=40)

@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 ('activities', models.JSONField(blank=True, default=list, verbose_name='tier-only activities')),
                 ('created_at', models.DateTimeField(verbose_name='created at')),
                 ('updated_at', models.DateTimeField(verbose_name='updated at')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='levels', to='tiers.tierprogramme')),
+                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='levels', to='tiers.tierprogramme', verbose_name='tier programme')),
             ],
             options={
                 'verbose_name': 'tier level',
