@@ -68,7 +68,12 @@ class CardBatch(models.Model):
     buyer_company = models.CharField(_("buyer company"), max_length=200, blank=True)
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"))
     finished_at = models.DateTimeField(_("generated at"), null=True, blank=True)
@@ -77,7 +82,12 @@ class CardBatch(models.Model):
     file_name = models.CharField(_("PIN file"), max_length=200, blank=True)
     downloaded_at = models.DateTimeField(_("downloaded at"), null=True, blank=True)
     downloaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("downloaded by"),
     )
     error = models.CharField(_("error"), max_length=255, blank=True)
 
@@ -129,7 +139,9 @@ class Card(models.Model):
         H5 = "h5", _("Member H5 page")
         API = "api", _("API")
 
-    batch = models.ForeignKey(CardBatch, on_delete=models.PROTECT, related_name="cards")
+    batch = models.ForeignKey(
+        CardBatch, on_delete=models.PROTECT, related_name="cards", verbose_name=_("batch")
+    )
     serial = models.PositiveIntegerField(_("serial in batch"))
     chunk = models.PositiveIntegerField(_("chunk"))
     number = models.CharField(_("card number"), max_length=20, unique=True)
@@ -147,13 +159,23 @@ class Card(models.Model):
     created_at = models.DateTimeField(_("created at"))
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
     activated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("activated by"),
     )
     sold_to_member = models.ForeignKey(
         Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("sold to")
     )
     sold_to_group = models.ForeignKey(
-        GroupAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        GroupAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("sold to group"),
     )
     buyer_company = models.CharField(_("buyer company"), max_length=200, blank=True)
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
@@ -167,11 +189,21 @@ class Card(models.Model):
         verbose_name=_("redeemed by"),
     )
     redeemed_group = models.ForeignKey(
-        GroupAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        GroupAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("redeemed group"),
     )
     redeemed_channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
     redeem_transfer = models.OneToOneField(
-        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Transfer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("redeem transfer"),
     )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancel reason"), max_length=200, blank=True)
@@ -272,15 +304,22 @@ class CardEvent(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         EXPIRED = "expired", _("Expired")
 
-    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="events")
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="events", verbose_name=_("card"))
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     at = models.DateTimeField(_("at"), db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     channel = models.CharField(_("channel"), max_length=16, blank=True)
     ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
-    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
@@ -332,18 +371,30 @@ class WalletPolicy(models.Model):
 class WalletClosure(models.Model):
     """销卡: a member's stored value closed after an explicit confirmation. One per member."""
 
-    member = models.OneToOneField(Member, on_delete=models.PROTECT, related_name="wallet_closure")
+    member = models.OneToOneField(
+        Member, on_delete=models.PROTECT, related_name="wallet_closure", verbose_name=_("member")
+    )
     balance_fen = models.BigIntegerField(_("balance at closing (fen)"))
     policy = models.CharField(_("balance policy"), max_length=8, choices=WalletPolicy.ClosePolicy.choices)
     transfer = models.OneToOneField(
-        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Transfer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("transfer"),
     )
     confirmed_via = models.CharField(_("confirmed via"), max_length=16)
     confirmation = models.JSONField(_("confirmation given"))
     note = models.CharField(_("note"), max_length=200, blank=True)
     closed_at = models.DateTimeField(_("closed at"))
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("closed by"),
     )
 
     class Meta:

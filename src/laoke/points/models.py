@@ -94,7 +94,9 @@ class EarnRule(models.Model):
         MEMBER_DAY = "member_day", _("Member day multiplier")
         CAMPAIGN = "campaign", _("Campaign multiplier")
 
-    programme = models.ForeignKey(PointsProgramme, on_delete=models.PROTECT, related_name="rules")
+    programme = models.ForeignKey(
+        PointsProgramme, on_delete=models.PROTECT, related_name="rules", verbose_name=_("programme")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100)
     multiplier_bp = models.PositiveIntegerField(_("multiplier (basis points)"), default=20_000)
@@ -144,7 +146,9 @@ class PointsLot(models.Model):
         RETURN = "return", _("Points given back")
         DEFICIT = "deficit", _("Deficit")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_lots")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="points_lots", verbose_name=_("member")
+    )
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     amount = models.BigIntegerField(_("amount"))
     remaining = models.BigIntegerField(_("remaining"))
@@ -152,7 +156,14 @@ class PointsLot(models.Model):
     earned_at = models.DateTimeField(_("earned at"))
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
-    transfer = models.ForeignKey(Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    transfer = models.ForeignKey(
+        Transfer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("transfer"),
+    )
 
     class Meta:
         verbose_name = _("points lot")
@@ -192,8 +203,12 @@ class PointsLot(models.Model):
 class LotConsumption(models.Model):
     """Which lots a debit took its points from (for audit and for giving spent points back)."""
 
-    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="consumptions")
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(
+        PointsLot, on_delete=models.PROTECT, related_name="consumptions", verbose_name=_("lot")
+    )
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="+", verbose_name=_("transfer")
+    )
     amount = models.BigIntegerField()
 
     class Meta:
@@ -205,13 +220,24 @@ class LotConsumption(models.Model):
 class PointsEarning(models.Model):
     """Points earned by one purchase (an order, or an approved receipt claim)."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_earnings")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="points_earnings", verbose_name=_("member")
+    )
     key = models.CharField(_("key"), max_length=160, unique=True)
     reference = models.CharField(_("reference"), max_length=128, db_index=True)
     points = models.BigIntegerField(_("points"))
     points_reversed = models.BigIntegerField(_("points reversed"), default=0)
-    transfer = models.ForeignKey(Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    lot = models.ForeignKey(PointsLot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    transfer = models.ForeignKey(
+        Transfer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("transfer"),
+    )
+    lot = models.ForeignKey(
+        PointsLot, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("lot")
+    )
     campaign = models.CharField(_("campaign"), max_length=32, blank=True)
     explanation = models.JSONField(_("explanation"), default=list)
     created_at = models.DateTimeField(_("created at"))
@@ -228,7 +254,9 @@ class PointsEarning(models.Model):
 
 
 class PointsEarningLine(models.Model):
-    earning = models.ForeignKey(PointsEarning, on_delete=models.CASCADE, related_name="lines")
+    earning = models.ForeignKey(
+        PointsEarning, on_delete=models.CASCADE, related_name="lines", verbose_name=_("earning")
+    )
     ref = models.CharField(max_length=64)
     paid_fen = models.BigIntegerField()
     points = models.BigIntegerField()
@@ -253,12 +281,16 @@ class PointsEarningLine(models.Model):
 class PointsSpend(models.Model):
     """Points used as payment (settlement) — given back, in part or whole, on refund."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_spends")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="points_spends", verbose_name=_("member")
+    )
     key = models.CharField(_("key"), max_length=160, unique=True)
     reference = models.CharField(_("reference"), max_length=128, db_index=True)
     points = models.BigIntegerField(_("points"))
     points_returned = models.BigIntegerField(_("points given back"), default=0)
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="+")
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="+", verbose_name=_("transfer")
+    )
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:
@@ -273,11 +305,17 @@ class PointsSpend(models.Model):
 
 
 class PointsRefund(models.Model):
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_refunds")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="points_refunds", verbose_name=_("member")
+    )
     key = models.CharField(_("key"), max_length=160, unique=True)
     reference = models.CharField(_("reference"), max_length=128)
-    earning = models.ForeignKey(PointsEarning, null=True, blank=True, on_delete=models.PROTECT)
-    spend = models.ForeignKey(PointsSpend, null=True, blank=True, on_delete=models.PROTECT)
+    earning = models.ForeignKey(
+        PointsEarning, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("earning")
+    )
+    spend = models.ForeignKey(
+        PointsSpend, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("spend")
+    )
     refunded_fen = models.BigIntegerField(_("refunded (fen)"), default=0)
     points_due = models.BigIntegerField(_("earned points due back"), default=0)
     points_reversed = models.BigIntegerField(_("earned points taken back"), default=0)
@@ -293,7 +331,9 @@ class PointsRefund(models.Model):
 class GiftLevel(models.Model):
     """一级好礼 80 points … 八级好礼 8,000 points (seed 002)."""
 
-    programme = models.ForeignKey(PointsProgramme, on_delete=models.PROTECT, related_name="gift_levels")
+    programme = models.ForeignKey(
+        PointsProgramme, on_delete=models.PROTECT, related_name="gift_levels", verbose_name=_("programme")
+    )
     points = models.PositiveIntegerField(_("points"))
     name = models.CharField(_("name"), max_length=100)
     value_fen = models.PositiveBigIntegerField(_("gift value (fen)"), null=True, blank=True)
@@ -315,9 +355,15 @@ class GiftLevel(models.Model):
 class GiftOffer(models.Model):
     """A gift on a store's catalogue at a level (1–10 per level per store, seed 002)."""
 
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="gift_offers")
-    level = models.ForeignKey(GiftLevel, on_delete=models.PROTECT, related_name="offers")
-    gift = models.ForeignKey(GiftItem, on_delete=models.PROTECT, related_name="offers")
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="gift_offers", verbose_name=_("store")
+    )
+    level = models.ForeignKey(
+        GiftLevel, on_delete=models.PROTECT, related_name="offers", verbose_name=_("level")
+    )
+    gift = models.ForeignKey(
+        GiftItem, on_delete=models.PROTECT, related_name="offers", verbose_name=_("gift")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"))
 
@@ -337,19 +383,30 @@ class GiftRedemption(models.Model):
         DONE = "done", _("Redeemed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="gift_redemptions")
-    offer = models.ForeignKey(GiftOffer, on_delete=models.PROTECT, related_name="redemptions")
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
-    gift = models.ForeignKey(GiftItem, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="gift_redemptions", verbose_name=_("member")
+    )
+    offer = models.ForeignKey(
+        GiftOffer, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("offer")
+    )
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("store"))
+    gift = models.ForeignKey(GiftItem, on_delete=models.PROTECT, related_name="+", verbose_name=_("gift"))
     points = models.PositiveIntegerField(_("points"))
     key = models.CharField(_("key"), max_length=160, unique=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DONE)
     outside_window = models.BooleanField(_("outside the redemption window"), default=False)
     made_permanent = models.BooleanField(_("made the member permanent"), default=False)
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="+")
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.PROTECT, related_name="+", verbose_name=_("transfer")
+    )
     redeemed_at = models.DateTimeField(_("redeemed at"), db_index=True)
     clerk = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("clerk"),
     )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancel reason"), max_length=200, blank=True)
@@ -382,8 +439,10 @@ class ReceiptClaim(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="receipt_claims")
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="receipt_claims", verbose_name=_("member")
+    )
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("store"))
     receipt_no = models.CharField(_("receipt or order number"), max_length=64)
     paid_fen = models.PositiveBigIntegerField(_("paid (fen)"))
     purchased_at = models.DateTimeField(_("purchased at"))
@@ -391,10 +450,17 @@ class ReceiptClaim(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decision_note = models.CharField(_("note"), max_length=200, blank=True)
-    earning = models.ForeignKey(PointsEarning, null=True, blank=True, on_delete=models.PROTECT)
+    earning = models.ForeignKey(
+        PointsEarning, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("earning")
+    )
 
     class Meta:
         verbose_name = _("receipt claim")
@@ -418,12 +484,21 @@ class ReceiptClaim(models.Model):
 class SignIn(models.Model):
     """签到: once per member per business day (Asia/Shanghai)."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="signins")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="signins", verbose_name=_("member")
+    )
     day = models.DateField(_("day"))
     streak = models.PositiveIntegerField(_("streak"))
     points = models.PositiveIntegerField(_("points"))
     bonus = models.PositiveIntegerField(_("streak bonus"), default=0)
-    transfer = models.ForeignKey(Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    transfer = models.ForeignKey(
+        Transfer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("transfer"),
+    )
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:
@@ -457,11 +532,20 @@ class PointsMigration(models.Model):
 
 
 class PointsMigrationEntry(models.Model):
-    migration = models.ForeignKey(PointsMigration, on_delete=models.PROTECT, related_name="entries")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    migration = models.ForeignKey(
+        PointsMigration, on_delete=models.PROTECT, related_name="entries", verbose_name=_("migration")
+    )
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("member"))
     old_points = models.BigIntegerField(_("old points"))
     new_points = models.BigIntegerField(_("new points"))
-    transfer = models.ForeignKey(Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    transfer = models.ForeignKey(
+        Transfer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("transfer"),
+    )
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:

@@ -38,7 +38,9 @@ class _Totals(models.Model):
 
 
 class MemberStats(_Totals):
-    member = models.OneToOneField(Member, on_delete=models.CASCADE, primary_key=True, related_name="stats")
+    member = models.OneToOneField(
+        Member, on_delete=models.CASCADE, primary_key=True, related_name="stats", verbose_name=_("member")
+    )
 
     class Meta:
         verbose_name = _("member statistics")
@@ -48,7 +50,11 @@ class MemberStats(_Totals):
 
 class GroupStats(_Totals):
     group_account = models.OneToOneField(
-        GroupAccount, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+        GroupAccount,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="stats",
+        verbose_name=_("group account"),
     )
 
     class Meta:
@@ -73,7 +79,9 @@ class _Month(models.Model):
 
 
 class MemberMonthStats(_Month):
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="month_stats")
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="month_stats", verbose_name=_("member")
+    )
 
     class Meta:
         verbose_name = _("member monthly statistics")
@@ -85,7 +93,9 @@ class MemberMonthStats(_Month):
 
 
 class GroupMonthStats(_Month):
-    group_account = models.ForeignKey(GroupAccount, on_delete=models.CASCADE, related_name="month_stats")
+    group_account = models.ForeignKey(
+        GroupAccount, on_delete=models.CASCADE, related_name="month_stats", verbose_name=_("group account")
+    )
 
     class Meta:
         verbose_name = _("group monthly statistics")

@@ -174,12 +174,19 @@ class MemberTier(models.Model):
     """The current level of one member (individual programme) or group account (group programme)."""
 
     member = models.OneToOneField(
-        Member, on_delete=models.CASCADE, null=True, blank=True, related_name="tier"
+        Member, on_delete=models.CASCADE, null=True, blank=True, related_name="tier", verbose_name=_("member")
     )
     group_account = models.OneToOneField(
-        GroupAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="tier"
+        GroupAccount,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tier",
+        verbose_name=_("group account"),
     )
-    level = models.ForeignKey(TierLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    level = models.ForeignKey(
+        TierLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("level")
+    )
     since = models.DateTimeField(_("since"))
     how = models.CharField(_("how"), max_length=8, choices=How.choices, default=How.RULE)
     updated_at = models.DateTimeField(_("updated at"))
@@ -203,20 +210,47 @@ class TierHistory(models.Model):
     """Append-only: who moved from which level to which, when, why and by whom."""
 
     member = models.ForeignKey(
-        Member, on_delete=models.CASCADE, null=True, blank=True, related_name="tier_history"
+        Member,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tier_history",
+        verbose_name=_("member"),
     )
     group_account = models.ForeignKey(
-        GroupAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="tier_history"
+        GroupAccount,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tier_history",
+        verbose_name=_("group account"),
     )
     from_level = models.ForeignKey(
-        TierLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        TierLevel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("from level"),
     )
-    to_level = models.ForeignKey(TierLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_level = models.ForeignKey(
+        TierLevel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("to level"),
+    )
     at = models.DateTimeField(_("at"))
     how = models.CharField(_("how"), max_length=8, choices=How.choices)
     reason = models.CharField(_("reason"), max_length=200)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     actor_label = models.CharField(_("actor"), max_length=150, default="system")
     # Deterministic key of a scheduled review's change (review:{programme}:{day}:{owner}): a review
