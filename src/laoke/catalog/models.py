@@ -91,8 +91,10 @@ class GiftItem(models.Model):
 class GiftStock(models.Model):
     """Stock of a gift at a store. Changed only by guarded UPDATEs in services; never negative."""
 
-    gift = models.ForeignKey(GiftItem, on_delete=models.PROTECT, related_name="stock")
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="gift_stock")
+    gift = models.ForeignKey(GiftItem, on_delete=models.PROTECT, related_name="stock", verbose_name=_("gift"))
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="gift_stock", verbose_name=_("store")
+    )
     quantity = models.IntegerField(_("quantity"), default=0)
 
     class Meta:

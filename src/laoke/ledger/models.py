@@ -31,10 +31,20 @@ class Account(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     unit = models.CharField(_("unit"), max_length=8, choices=Unit.choices)
     member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        verbose_name=_("member"),
     )
     group_account = models.ForeignKey(
-        GroupAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+        GroupAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        verbose_name=_("group account"),
     )
     # System accounts have a stable code: points_liability, card_float, breakage, marketing_expense…
     code = models.CharField(_("code"), max_length=64, null=True, blank=True, unique=True)

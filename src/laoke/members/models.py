@@ -39,7 +39,9 @@ class GroupAccount(models.Model):
         related_name="+",
         verbose_name=_("service manager"),
     )
-    home_store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    home_store = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("home store")
+    )
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:
@@ -113,7 +115,12 @@ class Member(models.Model):
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        verbose_name=_("merged into"),
     )
     exclude_personalised = models.BooleanField(
         _("exclude from personalised marketing"),
@@ -162,7 +169,9 @@ class Member(models.Model):
 class MemberRef(models.Model):
     """An external identity: a Taobao buyer name, a POS id, an import's member_ref."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="refs")
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="refs", verbose_name=_("member")
+    )
     source = models.CharField(_("source"), max_length=32)
     external_id = models.CharField(_("external id"), max_length=128)
     created_at = models.DateTimeField(_("created at"))
@@ -208,8 +217,12 @@ class AttributeValue(models.Model):
     """One typed value per member and attribute; exactly one value column is used per type, so
     segments can compare values in SQL."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="attribute_values")
-    definition = models.ForeignKey(AttributeDefinition, on_delete=models.CASCADE, related_name="values")
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="attribute_values", verbose_name=_("member")
+    )
+    definition = models.ForeignKey(
+        AttributeDefinition, on_delete=models.CASCADE, related_name="values", verbose_name=_("definition")
+    )
     value_text = models.CharField(max_length=500, null=True, blank=True)
     value_int = models.BigIntegerField(null=True, blank=True)
     value_decimal = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
@@ -257,11 +270,18 @@ class Tag(models.Model):
 
 
 class MemberTag(models.Model):
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="member_tags")
-    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="member_tags")
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="member_tags", verbose_name=_("member")
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="member_tags", verbose_name=_("tag"))
     added_at = models.DateTimeField()
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("added by"),
     )
     source = models.CharField(max_length=32, default="operator")
 
@@ -288,7 +308,9 @@ class Consent(models.Model):
         GRANTED = "granted", _("Granted")
         WITHDRAWN = "withdrawn", _("Withdrawn / unsubscribed")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consents")
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="consents", verbose_name=_("member")
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     state = models.CharField(_("state"), max_length=16, choices=State.choices)
     changed_at = models.DateTimeField(_("changed at"))
@@ -303,14 +325,21 @@ class Consent(models.Model):
 
 
 class ConsentEvent(models.Model):
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consent_events")
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="consent_events", verbose_name=_("member")
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     state = models.CharField(max_length=16, choices=Consent.State.choices)
     at = models.DateTimeField()
     source = models.CharField(max_length=64)
     note = models.CharField(max_length=255, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
 
     class Meta:
@@ -318,7 +347,9 @@ class ConsentEvent(models.Model):
 
 
 class LifecycleEvent(models.Model):
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="lifecycle_events")
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="lifecycle_events", verbose_name=_("member")
+    )
     from_state = models.CharField(max_length=16, blank=True)
     to_state = models.CharField(max_length=16)
     at = models.DateTimeField()
@@ -343,8 +374,12 @@ class Agreement(models.Model):
 
 
 class AgreementAcceptance(models.Model):
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="agreement_acceptances")
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="acceptances")
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="agreement_acceptances", verbose_name=_("member")
+    )
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("agreement")
+    )
     accepted_at = models.DateTimeField()
     channel = models.CharField(max_length=32, default="store")
 
@@ -394,7 +429,9 @@ class MembershipCard(models.Model):
         ACTIVE = "active", _("Active")
         VOID = "void", _("Void")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="membership_cards")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="membership_cards", verbose_name=_("member")
+    )
     number = models.CharField(_("card number"), max_length=32, unique=True)
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.ACTIVE)
     issued_at = models.DateTimeField(_("issued at"))
@@ -402,10 +439,20 @@ class MembershipCard(models.Model):
     fee_fen = models.PositiveIntegerField(_("fee paid (fen)"), default=0)
     fee_note = models.CharField(_("fee note"), max_length=100, blank=True)
     issued_at_store = models.ForeignKey(
-        Store, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Store,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("issued at store"),
     )
     replaces = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        verbose_name=_("replaces"),
     )
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     void_reason = models.CharField(_("void reason"), max_length=100, blank=True)
@@ -445,7 +492,12 @@ class CorporateAccount(models.Model):
     agreed_discount_bp = models.PositiveIntegerField(_("agreed price rate (basis points)"), default=10_000)
     klass = models.CharField(_("class"), max_length=16, choices=Klass.choices, default=Klass.POTENTIAL)
     group_account = models.OneToOneField(
-        GroupAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="corporate"
+        GroupAccount,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="corporate",
+        verbose_name=_("group account"),
     )
     created_at = models.DateTimeField(_("created at"))
 
@@ -466,11 +518,18 @@ class CorporateAccount(models.Model):
 class MergeRecord(models.Model):
     """A merge of duplicates: ``source`` now points to ``target``; what moved is kept."""
 
-    source = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
-    target = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="merges_received")
+    source = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("source"))
+    target = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="merges_received", verbose_name=_("target")
+    )
     at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     source_snapshot = models.JSONField()
     moved = models.JSONField(default=dict)

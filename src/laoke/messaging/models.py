@@ -31,7 +31,9 @@ class Message(models.Model):
         EMAIL = "email", _("Email")
 
     purpose = models.CharField(_("purpose"), max_length=120)
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="messages")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="messages", verbose_name=_("member")
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     to_address = models.CharField(_("to"), max_length=254)
