@@ -25,7 +25,10 @@ from laoke.core.errors import (
     define,
 )
 from laoke.members.api import router as members_router
+from laoke.orders.api import router as orders_router
 from laoke.points.api import router as points_router
+from laoke.promotions.api import router as promotions_router
+from laoke.shipping.api import router as shipping_router
 from laoke.tiers.api import router as tiers_router
 
 log = logging.getLogger("laoke.api")
@@ -109,4 +112,7 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/tiers", tiers_router)
 api.add_router("/points", points_router)
 api.add_router("/cards", cards_router)
+api.add_router("/promotions", promotions_router)
+api.add_router("/shipping", shipping_router)
+api.add_router("/orders", orders_router)
 enforce_permissions(api)

@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "laoke.tiers",
     "laoke.points",
     "laoke.cards",
+    "laoke.promotions",
+    "laoke.shipping",
+    "laoke.orders",
     "laoke.console",
 ]
 

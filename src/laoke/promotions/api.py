@@ -1,0 +1,5 @@
+"""/api/v1/promotions."""
+
+from ninja import Router
+
+router = Router(tags=["promotions"])

@@ -1,0 +1,5 @@
+"""/api/v1/shipping."""
+
+from ninja import Router
+
+router = Router(tags=["shipping"])
