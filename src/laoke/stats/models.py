@@ -3,7 +3,8 @@
 One row per member (and per group account), kept in the same transaction as the event that
 changes it by guarded ``F()`` updates — never read-modify-save. Issue 4 (settlement) adds the
 order-derived figures of SPEC section 8; the value core needs spend, recharge and order count for
-tier entry rules.
+tier entry rules; settlement (issue 4) adds what a member saved (``discount_total_fen``: every
+benefit of every order, net of refunds) and what they buy (``MemberCategoryStats``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from laoke.catalog.models import Category
 from laoke.members.models import GroupAccount, Member
 
 
@@ -19,6 +21,7 @@ class _Totals(models.Model):
     spend_total_fen = models.BigIntegerField(_("cumulative spend (fen)"), default=0)
     recharge_total_fen = models.BigIntegerField(_("cumulative recharge (fen)"), default=0)
     order_count = models.IntegerField(_("orders"), default=0)
+    discount_total_fen = models.BigIntegerField(_("cumulative discount (fen)"), default=0)
     first_order_at = models.DateTimeField(_("first order"), null=True, blank=True)
     last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
     last_recharge_at = models.DateTimeField(_("last recharge"), null=True, blank=True)
@@ -31,7 +34,10 @@ class _Totals(models.Model):
     def non_negative(cls, prefix: str) -> list[models.CheckConstraint]:
         return [
             models.CheckConstraint(
-                condition=Q(spend_total_fen__gte=0) & Q(recharge_total_fen__gte=0) & Q(order_count__gte=0),
+                condition=Q(spend_total_fen__gte=0)
+                & Q(recharge_total_fen__gte=0)
+                & Q(order_count__gte=0)
+                & Q(discount_total_fen__gte=0),
                 name=f"{prefix}_non_negative",
             )
         ]
@@ -103,4 +109,29 @@ class GroupMonthStats(_Month):
         constraints = [
             models.UniqueConstraint(fields=["group_account", "month"], name="groupmonthstats_uniq"),
             models.CheckConstraint(condition=Q(month__day=1), name="groupmonthstats_first_day"),
+        ]
+
+
+class MemberCategoryStats(models.Model):
+    """What a member bought in one category (the line's own category, not its ancestors): net
+    spend and units after refunds, and when they last bought there."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="category_stats", verbose_name=_("member")
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="+", verbose_name=_("category")
+    )
+    spend_fen = models.BigIntegerField(_("spend (fen)"), default=0)
+    quantity = models.IntegerField(_("quantity"), default=0)
+    last_bought_at = models.DateTimeField(_("last bought"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("member category statistics")
+        verbose_name_plural = _("member category statistics")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "category"], name="membercategorystats_uniq"),
+            models.CheckConstraint(
+                condition=Q(spend_fen__gte=0) & Q(quantity__gte=0), name="membercategorystats_non_negative"
+            ),
         ]

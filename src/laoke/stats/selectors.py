@@ -7,9 +7,10 @@ from datetime import date
 
 from django.db.models import Sum
 
+from laoke.core.money import BP_ONE, half_up_div
 from laoke.members.models import GroupAccount, Member
 
-from .models import GroupMonthStats, GroupStats, MemberMonthStats, MemberStats
+from .models import GroupMonthStats, GroupStats, MemberCategoryStats, MemberMonthStats, MemberStats
 
 
 def member_stats(member: Member) -> MemberStats:
@@ -69,3 +70,39 @@ def window_totals_many(
         r[f"{owner}_id"]: WindowTotals(max(r["s"] or 0, 0), max(r["r"] or 0, 0), max(r["o"] or 0, 0))
         for r in rows
     }
+
+
+@dataclass(frozen=True)
+class Profile:
+    """SPEC 8's per-member figures, net of refunds."""
+
+    order_count: int
+    spend_total_fen: int
+    average_basket_fen: int  # half-up; 0 without orders
+    discount_total_fen: int
+    discount_share_bp: int  # discount / (spend + discount), half-up; 0 when nothing was bought
+    first_order_at: object
+    last_order_at: object
+    last_12_months_spend_fen: int
+    categories: list[tuple[int, int, int]]  # (category id, spend fen, units), most spend first
+
+
+def member_profile(member: Member, *, today: date, top: int = 10) -> Profile:
+    s = member_stats(member)
+    gross = s.spend_total_fen + s.discount_total_fen
+    cats = list(
+        MemberCategoryStats.objects.filter(member=member, quantity__gt=0)
+        .order_by("-spend_fen", "category_id")
+        .values_list("category_id", "spend_fen", "quantity")[:top]
+    )
+    return Profile(
+        order_count=s.order_count,
+        spend_total_fen=s.spend_total_fen,
+        average_basket_fen=half_up_div(s.spend_total_fen, s.order_count) if s.order_count else 0,
+        discount_total_fen=s.discount_total_fen,
+        discount_share_bp=half_up_div(s.discount_total_fen * BP_ONE, gross) if gross else 0,
+        first_order_at=s.first_order_at,
+        last_order_at=s.last_order_at,
+        last_12_months_spend_fen=window_totals(member=member, today=today).spend_fen,
+        categories=cats,
+    )

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from laoke.core import clock
 from laoke.members.models import GroupAccount, Member
 
-from .models import GroupMonthStats, GroupStats, MemberMonthStats, MemberStats
+from .models import GroupMonthStats, GroupStats, MemberCategoryStats, MemberMonthStats, MemberStats
 
 
 def month_of(at: datetime):
@@ -39,10 +39,13 @@ def _stats_add(
     spend_fen: int = 0,
     recharge_fen: int = 0,
     orders: int = 0,
+    discount_fen: int = 0,
+    categories: dict[int, tuple[int, int]] | None = None,
     at: datetime | None = None,
 ) -> None:
     """Add to a member's (or group's) running totals and to the bucket of ``at``'s month. Deltas
     may be negative (a refund, a reversed recharge); the database refuses a total below zero.
+    ``categories`` maps a category id to (spend fen, units) of this event (members only).
     Needs the caller's transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("_stats_add needs the caller's transaction")
@@ -58,6 +61,7 @@ def _stats_add(
         "spend_total_fen": F("spend_total_fen") + spend_fen,
         "recharge_total_fen": F("recharge_total_fen") + recharge_fen,
         "order_count": F("order_count") + orders,
+        "discount_total_fen": F("discount_total_fen") + discount_fen,
         "updated_at": at,
     }
     if orders > 0:
@@ -78,6 +82,14 @@ def _stats_add(
             },
             {},
         )
+    if categories:
+        if member is None:
+            raise ValueError("category figures are kept for members only")
+        for category_id, (spend, units) in sorted(categories.items()):
+            changes = {"spend_fen": F("spend_fen") + spend, "quantity": F("quantity") + units}
+            if units > 0:
+                changes["last_bought_at"] = Coalesce(Greatest(F("last_bought_at"), at), at)
+            _upsert_add(MemberCategoryStats, {"member": member, "category_id": category_id}, changes, {})
 
 
 def merge_hook(*, source: Member, target: Member) -> dict[str, int]:
@@ -100,10 +112,19 @@ def merge_hook(*, source: Member, target: Member) -> dict[str, int]:
             {},
         )
     MemberMonthStats.objects.filter(member=source).delete()
+    for c in MemberCategoryStats.objects.filter(member=source):
+        changes = {"spend_fen": F("spend_fen") + c.spend_fen, "quantity": F("quantity") + c.quantity}
+        if c.last_bought_at is not None:
+            changes["last_bought_at"] = Coalesce(
+                Greatest(F("last_bought_at"), c.last_bought_at), c.last_bought_at
+            )
+        _upsert_add(MemberCategoryStats, {"member": target, "category_id": c.category_id}, changes, {})
+    MemberCategoryStats.objects.filter(member=source).delete()
     changes: dict = {
         "spend_total_fen": F("spend_total_fen") + s.spend_total_fen,
         "recharge_total_fen": F("recharge_total_fen") + s.recharge_total_fen,
         "order_count": F("order_count") + s.order_count,
+        "discount_total_fen": F("discount_total_fen") + s.discount_total_fen,
         "updated_at": now,
     }
     if s.first_order_at is not None:
@@ -116,6 +137,6 @@ def merge_hook(*, source: Member, target: Member) -> dict[str, int]:
         )
     _upsert_add(MemberStats, {"member": target}, changes, {"updated_at": now})
     MemberStats.objects.filter(member=source).update(
-        spend_total_fen=0, recharge_total_fen=0, order_count=0, updated_at=now
+        spend_total_fen=0, recharge_total_fen=0, order_count=0, discount_total_fen=0, updated_at=now
     )
     return {"spend_fen": s.spend_total_fen, "recharge_fen": s.recharge_total_fen, "orders": s.order_count}
