@@ -1,0 +1,232 @@
+"""What the engine returns: per line and per stage, what applied, how much, and why not."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext, gettext_lazy
+
+from laoke.core.money import format_yuan
+
+# Structured reasons: a stable code, its parameters, and a translated text (msgids; the lead
+# translates them into zh-hans in the .po files).
+REASON_TEXTS = {
+    "applied": gettext_lazy("applied"),
+    "threshold_not_met": gettext_lazy("needs %(threshold)s on eligible goods, has %(base)s"),
+    "not_eligible": gettext_lazy("no eligible line in the cart"),
+    "capped": gettext_lazy("capped at %(cap)s"),
+    "capped_by_subtotal": gettext_lazy("capped at the eligible amount %(cap)s"),
+    "group_purchase": gettext_lazy("group purchase: no member benefits"),
+    "not_member": gettext_lazy("members only"),
+    "special_sale": gettext_lazy("special-sale line: excluded"),
+    "not_stackable": gettext_lazy("cannot be combined; %(chosen)s gives more"),
+    "gift_not_in_cart": gettext_lazy("the gift was not added to the cart"),
+    "no_price": gettext_lazy("no such price for this line"),
+    "not_lower": gettext_lazy("not lower than the current price"),
+    "no_postage": gettext_lazy("no postage to reduce"),
+    "not_asked": gettext_lazy("not asked"),
+    "points_capped": gettext_lazy("points limited to %(cap)s of eligible goods"),
+    "wallet_capped": gettext_lazy("wallet limited to %(cap)s"),
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    @classmethod
+    def of(cls, code: str, **params) -> Reason:
+        if code not in REASON_TEXTS:
+            raise KeyError(code)
+        return cls(code, tuple(sorted(params.items())))
+
+    @property
+    def text(self) -> str:
+        shown = {
+            k: format_yuan(v) if k in _MONEY_PARAMS and isinstance(v, int) else v for k, v in self.params
+        }
+        return (
+            gettext(str(REASON_TEXTS[self.code])) % shown if shown else gettext(str(REASON_TEXTS[self.code]))
+        )
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "params": dict(self.params), "text": self.text}
+
+
+_MONEY_PARAMS = frozenset({"threshold", "base", "cap"})
+
+
+@dataclass
+class BenefitOutcome:
+    """One benefit (or built-in price stage) in one stage: its amount, split per line ref."""
+
+    code: str
+    stage: str
+    kind: str
+    amount_fen: int = 0
+    allocations: dict[str, int] = field(default_factory=dict)
+    reasons: list[Reason] = field(default_factory=list)
+    granted: int = 0  # gifts: units granted (also for grants outside the cart)
+
+    @property
+    def applied(self) -> bool:
+        return self.amount_fen > 0 or self.granted > 0
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "stage": self.stage,
+            "kind": self.kind,
+            "applied": self.applied,
+            "amount_fen": self.amount_fen,
+            "granted": self.granted,
+            "allocations": dict(self.allocations),
+            "reasons": [r.as_dict() for r in self.reasons],
+        }
+
+
+@dataclass
+class StageResult:
+    stage: str
+    input_fen: int
+    discount_fen: int = 0
+    outcomes: list[BenefitOutcome] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "stage": self.stage,
+            "input_fen": self.input_fen,
+            "discount_fen": self.discount_fen,
+            "outcomes": [o.as_dict() for o in self.outcomes],
+        }
+
+
+@dataclass
+class LineResult:
+    ref: str
+    quantity: int
+    unit_price_fen: int
+    gross_fen: int
+    net_fen: int = 0
+    product_id: int | None = None
+    category_id: int | None = None
+    special_sale: bool = False
+    earns_points: bool = False
+    points_payable: bool = False
+    discounts: dict[str, int] = field(default_factory=dict)  # benefit code → fen taken on this line
+    stage_inputs: dict[str, int] = field(default_factory=dict)
+    points_used: int = 0
+    points_fen: int = 0
+    wallet_fen: int = 0
+    reasons: list[tuple[str, Reason]] = field(default_factory=list)  # (stage, why not)
+
+    @property
+    def cash_fen(self) -> int:
+        return self.net_fen - self.points_fen - self.wallet_fen
+
+    def as_dict(self) -> dict:
+        return {
+            "ref": self.ref,
+            "quantity": self.quantity,
+            "unit_price_fen": self.unit_price_fen,
+            "gross_fen": self.gross_fen,
+            "net_fen": self.net_fen,
+            "special_sale": self.special_sale,
+            "earns_points": self.earns_points,
+            "discounts": dict(self.discounts),
+            "stage_inputs": dict(self.stage_inputs),
+            "points_used": self.points_used,
+            "points_fen": self.points_fen,
+            "wallet_fen": self.wallet_fen,
+            "cash_fen": self.cash_fen,
+            "reasons": [{"stage": s, **r.as_dict()} for s, r in self.reasons],
+        }
+
+
+@dataclass
+class SettlementResult:
+    lines: list[LineResult]
+    shipping: LineResult  # the postage as a pseudo-line (ref SHIPPING_REF)
+    stages: list[StageResult]
+    group_purchase: bool = False
+    is_member: bool = False
+    points_multiplier_bp: int = 10_000
+
+    @property
+    def goods_gross_fen(self) -> int:
+        return sum(ln.gross_fen for ln in self.lines)
+
+    @property
+    def goods_net_fen(self) -> int:
+        return sum(ln.net_fen for ln in self.lines)
+
+    @property
+    def total_fen(self) -> int:
+        """What the order costs after every discount (goods + postage), before payment split."""
+        return self.goods_net_fen + self.shipping.net_fen
+
+    @property
+    def points_used(self) -> int:
+        return sum(ln.points_used for ln in self.all_lines)
+
+    @property
+    def points_fen(self) -> int:
+        return sum(ln.points_fen for ln in self.all_lines)
+
+    @property
+    def wallet_fen(self) -> int:
+        return sum(ln.wallet_fen for ln in self.all_lines)
+
+    @property
+    def cash_fen(self) -> int:
+        return self.total_fen - self.points_fen - self.wallet_fen
+
+    @property
+    def all_lines(self) -> list[LineResult]:
+        return [*self.lines, self.shipping]
+
+    def stage(self, stage: str) -> StageResult:
+        return next(s for s in self.stages if s.stage == stage)
+
+    def outcome(self, code: str) -> BenefitOutcome:
+        return next(o for s in self.stages for o in s.outcomes if o.code == code)
+
+    def benefit_totals(self) -> dict[str, int]:
+        """Benefit code → fen taken off the order (what a full refund gives back)."""
+        out: dict[str, int] = defaultdict(int)
+        for ln in self.all_lines:
+            for code, fen in ln.discounts.items():
+                out[code] += fen
+        return dict(out)
+
+    def earn_lines(self) -> list[dict]:
+        """The lines the points app quotes (``points.rules.EarnLine`` fields): none for a group
+        purchase or a non-member; special-sale lines are flagged so they earn nothing."""
+        if self.group_purchase or not self.is_member:
+            return []
+        return [
+            {
+                "ref": ln.ref,
+                "paid_fen": ln.net_fen - ln.points_fen,
+                "product_id": ln.product_id,
+                "category_id": ln.category_id,
+                "special_sale": not ln.earns_points,
+            }
+            for ln in self.lines
+        ]
+
+    def as_dict(self) -> dict:
+        return {
+            "lines": [ln.as_dict() for ln in self.lines],
+            "shipping": self.shipping.as_dict(),
+            "stages": [s.as_dict() for s in self.stages],
+            "goods_gross_fen": self.goods_gross_fen,
+            "goods_net_fen": self.goods_net_fen,
+            "total_fen": self.total_fen,
+            "points_used": self.points_used,
+            "points_fen": self.points_fen,
+            "wallet_fen": self.wallet_fen,
+            "cash_fen": self.cash_fen,
+        }
