@@ -1,8 +1,28 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+_READ = ["promotions.view_coupontemplate", "promotions.view_coupon"]
+
 
 class PromotionsConfig(AppConfig):
     name = "laoke.promotions"
     label = "promotions"
     verbose_name = _("Coupons and promotions")
+    # Permissions this app grants to the roles of laoke.core.roles (merged by roles_sync).
+    # Marketers design templates, issue and import codes; service staff issue a goodwill coupon
+    # and help a friend claim one; cashiers and the shop's systems read a member's coupons.
+    role_permissions: dict[str, list[str]] = {
+        "marketer": [
+            *_READ,
+            "promotions.add_coupontemplate",
+            "promotions.change_coupontemplate",
+            "promotions.issue_coupon",
+            "promotions.import_coupon",
+            "promotions.change_coupon",
+        ],
+        "service_manager": [*_READ, "promotions.issue_coupon", "promotions.change_coupon"],
+        "service_agent": [*_READ, "promotions.change_coupon"],
+        "cashier": list(_READ),
+        "analyst": list(_READ),
+        "api_client": [*_READ, "promotions.issue_coupon", "promotions.change_coupon"],
+    }
