@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from laoke.core import idempotency
 from laoke.core.errors import FIELD_INVALID, DomainError
 
 from .models import Courier, Outcome, RegionGroup, RuleMember, RuleRegion, ShippingRuleSet
@@ -143,7 +144,12 @@ PRESETS = {"seed_001": seed_001_spec}
 
 
 def shipping_presets_install(
-    *, preset: str = "seed_001", remote_reading: str = "minus", activate: bool = True, actor=None
+    *,
+    preset: str = "seed_001",
+    remote_reading: str = "minus",
+    activate: bool = True,
+    actor=None,
+    idem: idempotency.Claim | None = None,
 ) -> ShippingRuleSet:
     """Install a preset rule set; idempotent by code: an installed set is left as the operator
     has it (and returned). ``activate`` makes a newly installed set the active one."""
@@ -156,6 +162,6 @@ def shipping_presets_install(
     spec = PRESETS[preset](remote_reading=remote_reading)
     with transaction.atomic(durable=True):
         existing = ShippingRuleSet.objects.filter(code=spec["code"]).first()
-        if existing is not None:
-            return existing
-        return _rule_set_create(**spec, is_active=activate, actor=actor)
+        rs = existing or _rule_set_create(**spec, is_active=activate, actor=actor)
+        idempotency.complete(idem, rs)
+    return rs
