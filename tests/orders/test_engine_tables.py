@@ -223,9 +223,17 @@ def test_partial_refunds_telescope_to_the_full_amounts():
         points_available=500, points_asked=500, wallet_available_fen=700, wallet_asked_fen=700
     )
     r = quote(Order(cart, MEMBER95, (coupon,), ShippingQuote(postage_fen=300), payment=pay))
+    # By hand: tier a 2997 × 5% = 149.85 → 150, b 25; coupon 10元 over 2847 : 475 → 857 : 143;
+    # points 5元 over 1990 : 332 → 429 : 71; wallet 7元 over 1561 : 261 : 300 (postage) → 515 : 86 : 99.
     a = r.lines[0]
+    assert (a.discounts, a.points_fen, a.wallet_fen, a.cash_fen) == ({"tier": 150, "c": 857}, 429, 515, 1046)
+    assert r.shipping.wallet_fen == 99
+    # One unit of a returns 999 fen split over what is left of the parts, each a third
+    # (285.67, 50, 143, 171.67, 348.67): the two spare fen to the earliest equal remainders.
     first = refund_split(r, {"a": 1})
-    assert first.lines[0].discounts["c"] == a.discounts["c"] // 3
+    (fa,) = first.lines
+    assert (fa.discounts, fa.points_fen, fa.wallet_fen, fa.cash_fen) == ({"c": 286, "tier": 50}, 143, 172, 348)
+    assert fa.points_used == 143
     assert not first.shipping_included
     second = refund_split(r, {"a": 2, "b": 1}, already={"a": 1})
     assert second.shipping_included

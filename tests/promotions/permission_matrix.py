@@ -1,5 +1,28 @@
-"""Who may call each /api/v1/promotions endpoint (merged into tests/test_permission_matrix.py)."""
+"""Who may call each /api/v1/promotions endpoint (merged into tests/test_permission_matrix.py).
+
+Written from SPEC 6 and 16: marketers design coupon templates and import printed codes; coupons
+are issued by marketing, service managers (goodwill) and the shop's systems; service staff help a
+friend claim a shared coupon; everyone but the redemption clerk reads coupons (cashiers check them
+at the till, analysts measure channel codes).
+"""
 
 from __future__ import annotations
 
-EXPECTED: dict[tuple[str, str], frozenset[str]] = {}
+P = "/api/v1/promotions"
+ADMIN = frozenset({"admin"})
+DESIGNERS = ADMIN | {"marketer"}
+ISSUERS = DESIGNERS | {"service_manager", "api_client"}
+CLAIM_HELPERS = ISSUERS | {"service_agent"}
+READERS = CLAIM_HELPERS | {"cashier", "analyst"}
+
+EXPECTED: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", f"{P}/templates"): READERS,
+    ("POST", f"{P}/templates"): DESIGNERS,
+    ("GET", f"{P}/templates/{{int:template_id}}"): READERS,
+    ("PATCH", f"{P}/templates/{{int:template_id}}"): DESIGNERS,
+    ("POST", f"{P}/templates/{{int:template_id}}/issue"): ISSUERS,
+    ("POST", f"{P}/templates/{{int:template_id}}/import"): DESIGNERS,
+    ("POST", f"{P}/claim"): CLAIM_HELPERS,
+    ("GET", f"{P}/coupons/{{code}}"): READERS,
+    ("GET", f"{P}/members/{{int:member_id}}/coupons"): READERS,
+}

@@ -1,11 +1,16 @@
 """Refunds reverse the settlement split exactly.
 
-Every amount recorded on a line (each benefit's discount, points used and their fen, wallet fen)
-is returned in proportion to the quantity refunded, rounded down on the *cumulative* quantity:
-``back(q) = amount × (done + q) // quantity − amount × done // quantity``. Successive partial
-refunds therefore telescope, and the refund that completes a line returns the rest of it — so
-refunding every line returns exactly what was taken, whatever the order of partial refunds. The
-postage pseudo-line (its shipping discount and wallet part) comes back with the refund that
+A line's gross amount (unit price × quantity) is made of parts: each benefit's discount, the
+points' fen, the wallet fen and the cash. Refunding units returns a share of every part, decided
+unit by unit: the next unit's price is split over the parts still unreturned by largest remainder
+in proportion to what remains of each (``core.money.split_largest_remainder``). So each unit
+returns exactly its price, no part ever returns more than it holds (the cash back is never
+negative), and the unit that completes a line returns what is left of every part. Because the
+split depends only on how many units were refunded before, successive partial refunds add up to
+exactly what was taken, whatever their sizes. Points used come back as
+``points × done // quantity`` cumulatively (they telescope the same way).
+
+The postage pseudo-line (its shipping discount and wallet part) comes back with the refund that
 completes the whole order.
 """
 
@@ -14,6 +19,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from laoke.core.money import split_largest_remainder
 
 from .inputs import SHIPPING_REF
 from .results import LineResult, SettlementResult
@@ -97,21 +104,36 @@ def refund_split(
     return RefundSplit(lines=out, shipping_included=ship)
 
 
+def _returned(ln: LineResult, units: int) -> list[int]:
+    """Cumulative amount of each part returned after ``units`` units were refunded."""
+    codes = sorted(ln.discounts)
+    parts = [ln.discounts[c] for c in codes] + [ln.points_fen, ln.wallet_fen, ln.cash_fen]
+    unit = ln.unit_price_fen
+    back = [0] * len(parts)
+    for j in range(units):
+        left = [p - b for p, b in zip(parts, back, strict=True)]
+        if j == ln.quantity - 1:
+            step = left
+        else:
+            step = split_largest_remainder(unit, left) if unit else [0] * len(parts)
+        back = [b + s for b, s in zip(back, step, strict=True)]
+    return back
+
+
 def _line_part(ln: LineResult, done: int, q: int) -> LineRefund:
+    codes = sorted(ln.discounts)
+    before, after = _returned(ln, done), _returned(ln, done + q)
+    part = [a - b for a, b in zip(after, before, strict=True)]
+    discounts = dict(zip(codes, part[: len(codes)], strict=True))
+    points_fen, wallet_fen, cash_fen = part[len(codes) :]
     qty = ln.quantity
-
-    def back(amount: int) -> int:
-        return amount * (done + q) // qty - amount * done // qty
-
-    discounts = {code: back(fen) for code, fen in ln.discounts.items()}
-    gross = back(ln.gross_fen)
     return LineRefund(
         ref=ln.ref,
         quantity=q if ln.ref != SHIPPING_REF else 0,
-        gross_fen=gross,
-        net_fen=gross - sum(discounts.values()),
+        gross_fen=sum(part),
+        net_fen=points_fen + wallet_fen + cash_fen,
         discounts={c: f for c, f in discounts.items() if f},
-        points_used=back(ln.points_used),
-        points_fen=back(ln.points_fen),
-        wallet_fen=back(ln.wallet_fen),
+        points_used=ln.points_used * (done + q) // qty - ln.points_used * done // qty,
+        points_fen=points_fen,
+        wallet_fen=wallet_fen,
     )
