@@ -232,7 +232,12 @@ def test_partial_refunds_telescope_to_the_full_amounts():
     # (285.67, 50, 143, 171.67, 348.67): the two spare fen to the earliest equal remainders.
     first = refund_split(r, {"a": 1})
     (fa,) = first.lines
-    assert (fa.discounts, fa.points_fen, fa.wallet_fen, fa.cash_fen) == ({"c": 286, "tier": 50}, 143, 172, 348)
+    assert (fa.discounts, fa.points_fen, fa.wallet_fen, fa.cash_fen) == (
+        {"c": 286, "tier": 50},
+        143,
+        172,
+        348,
+    )
     assert fa.points_used == 143
     assert not first.shipping_included
     second = refund_split(r, {"a": 2, "b": 1}, already={"a": 1})

@@ -75,7 +75,7 @@ def quote(order: Order) -> SettlementResult:
         elif stage == Stage.PAYMENT:
             res = _payment_stage(ctx)
         else:
-            res = _benefit_stage(ctx, stage, sorted(benefits[stage], key=lambda b: b.code))
+            res = _benefit_stage(ctx, stage, _canonical(benefits[stage]))
         stages.append(res)
     for ln in lines.values():
         ln.earns_points = member_ok and not ln.special_sale
@@ -87,6 +87,12 @@ def quote(order: Order) -> SettlementResult:
         is_member=member.is_member,
         points_multiplier_bp=member.points_multiplier_bp if member_ok else 0,
     )
+
+
+def _canonical(benefits: list[Benefit]) -> list[Benefit]:
+    """The order benefits are handled in: by code, never the caller's order (tests disable this
+    to show the shuffle property can fail)."""
+    return sorted(benefits, key=lambda b: b.code)
 
 
 class _Ctx:
