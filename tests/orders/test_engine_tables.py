@@ -76,16 +76,18 @@ def test_repeat_full_reduction_every_full_threshold():
 
 
 def test_percentage_with_cap_is_split_by_largest_remainder():
-    # 20% off, capped at 30元: lines 120元 and 80元 → 24 + 16 = 40元 raw → capped at 30元,
-    # split 30 × 24/40 = 18元 and 30 × 16/40 = 12元.
-    cart = Cart((CartLine("a", 12000, 1), CartLine("b", 8000, 1)))
+    # 20% off, capped at 30元: lines 120元 and 70.01元 → 24 + 14.00 = 38元 raw → capped at 30元,
+    # split over the lines' amounts: 3000 × 12000/19001 = 1894.64 and 3000 × 7001/19001 = 1105.36
+    # fen → 1894 + 1105, the spare fen to the larger remainder (a).
+    cart = Cart((CartLine("a", 12000, 1), CartLine("b", 7001, 1)))
     b = Benefit("pct20", Kind.RATE_OFF, off_bp=2000, cap_fen=3000)
     r = quote(Order(cart, NON_MEMBER, (b,)))
+    assert r.lines[0].reasons == []
     o = r.outcome("pct20")
     assert o.amount_fen == 3000
-    assert o.allocations == {"a": 1800, "b": 1200}
+    assert o.allocations == {"a": 1895, "b": 1105}
     assert codes(o.reasons) == ["capped"]
-    assert r.total_fen == 17000
+    assert r.total_fen == 19001 - 3000
 
 
 def test_amount_off_split_over_lines_by_largest_remainder():
@@ -109,6 +111,12 @@ def test_special_sale_lines_are_excluded_from_tier_coupons_and_points():
     assert (n.points_used, n.points_fen, s.points_used) == (8500, 8500, 0)
     assert codes(r.outcome("points").reasons) == ["points_capped"]
     assert [e["special_sale"] for e in r.earn_lines()] == [False, True]
+    assert line_reasons(r, "s") == [
+        ("tier", "special_sale"),
+        ("coupons", "special_sale"),
+        ("payment", "special_sale"),
+    ]
+    assert dict(s.reasons[1][1].params) == {"benefit": "c10"}
 
 
 def test_member_special_price_members_only_and_then_a_special_sale_line():
@@ -283,3 +291,29 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError):
         quote(Order(cart, stages=(Stage.PAYMENT, Stage.FLASH)))
     assert SHIPPING_REF == "__shipping__"
+
+
+def test_a_line_outside_the_benefit_says_so():
+    cart = Cart((CartLine("a", 5000, 1), CartLine("b", 5000, 1)))
+    b = Benefit("only-a", Kind.RATE_OFF, off_bp=1000, eligible_refs=frozenset({"a"}))
+    r = quote(Order(cart, NON_MEMBER, (b,)))
+    assert r.outcome("only-a").allocations == {"a": 500}
+    assert line_reasons(r, "b") == [("coupons", "not_eligible")]
+
+
+def test_the_stage_order_is_configurable_and_changes_the_threshold_base():
+    # coupons before the tier discount: the 满100减10 threshold sees 102元, then 95折 on 92元.
+    cart = Cart((CartLine("a", 10200, 1),))
+    coupon = Benefit("c100-10", Kind.AMOUNT_OFF, amount_fen=1000, threshold_fen=10000)
+    order = (
+        Stage.FLASH,
+        Stage.MEMBER_PRICE,
+        Stage.COUPONS,
+        Stage.TIER,
+        Stage.GIFTS,
+        Stage.SHIPPING,
+        Stage.PAYMENT,
+    )
+    r = quote(Order(cart, MEMBER95, (coupon,), stages=order))
+    assert r.lines[0].discounts == {"c100-10": 1000, "tier": 460}  # 9200 × 5%
+    assert r.total_fen == 8740

@@ -215,6 +215,14 @@ def _compute(ctx: _Ctx, stage: Stage, b: Benefit, inputs: dict[str, int]) -> Ben
         and (b.include_special_sale or not ln.special_sale)
         and ref != b.gift_ref
     ]
+    if stage != Stage.SHIPPING:
+        for ref, ln in ctx.lines.items():
+            if ref in eligible or ref == b.gift_ref:
+                continue
+            excluded = ln.special_sale and not b.include_special_sale
+            ln.reasons.append(
+                (stage.value, Reason.of("special_sale" if excluded else "not_eligible", benefit=b.code))
+            )
     base = sum(inputs[r] for r in eligible)
     if base == 0 and (b.threshold_fen > 0 or stage != Stage.SHIPPING):
         o.reasons.append(Reason.of("not_eligible"))
@@ -241,12 +249,12 @@ def _compute(ctx: _Ctx, stage: Stage, b: Benefit, inputs: dict[str, int]) -> Ben
     else:
         targets = {r: inputs[r] for r in eligible}
     target_total = sum(targets.values())
-    weights = dict(targets)
+    per_line: dict[str, int] = {}
     if b.kind == Kind.AMOUNT_OFF:
         raw = b.amount_fen * times
     elif b.kind == Kind.RATE_OFF:
-        weights = {r: apply_bp(v, b.off_bp) for r, v in targets.items()}
-        raw = sum(weights.values())
+        per_line = {r: apply_bp(v, b.off_bp) for r, v in targets.items()}
+        raw = sum(per_line.values())
     elif b.kind == Kind.FREE_SHIPPING:
         raw = target_total
     else:  # gift on a cart line: the granted units at the line's current unit price
@@ -258,11 +266,11 @@ def _compute(ctx: _Ctx, stage: Stage, b: Benefit, inputs: dict[str, int]) -> Ben
     if raw > target_total:
         raw = target_total
         o.reasons.append(Reason.of("capped_by_subtotal", cap=target_total))
-    if raw > 0 and b.kind == Kind.RATE_OFF and raw == sum(weights.values()):
-        o.allocations = {r: w for r, w in weights.items()}
-    elif raw > 0:
-        refs = list(weights)
-        o.allocations = dict(zip(refs, split_largest_remainder(raw, [weights[r] for r in refs]), strict=True))
+    if per_line and raw == sum(per_line.values()):
+        o.allocations = per_line  # a rate: each line's discount rounded half-up on its own
+    elif raw > 0:  # an amount, or a capped rate: split over the lines' amounts (as promotions.evaluate)
+        refs = list(targets)
+        o.allocations = dict(zip(refs, split_largest_remainder(raw, [targets[r] for r in refs]), strict=True))
     o.amount_fen = raw
     return o
 
@@ -310,6 +318,8 @@ def _payment_stage(ctx: _Ctx) -> StageResult:
     payable = [ln for ln in ctx.lines.values() if not ln.special_sale and ln.net_fen > 0]
     for ln in ctx.lines.values():
         ln.points_payable = ctx.member_ok and not ln.special_sale
+        if pay.points_asked and ctx.member_ok and ln.special_sale:
+            ln.reasons.append((Stage.PAYMENT.value, Reason.of("special_sale", benefit="points")))
     if pay.points_asked == 0:
         pass
     elif (why := ctx.member_reason()) is not None:

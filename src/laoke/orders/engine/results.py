@@ -14,7 +14,7 @@ from laoke.core.money import format_yuan
 REASON_TEXTS = {
     "applied": gettext_lazy("applied"),
     "threshold_not_met": gettext_lazy("needs %(threshold)s on eligible goods, has %(base)s"),
-    "not_eligible": gettext_lazy("no eligible line in the cart"),
+    "not_eligible": gettext_lazy("not eligible"),
     "capped": gettext_lazy("capped at %(cap)s"),
     "capped_by_subtotal": gettext_lazy("capped at the eligible amount %(cap)s"),
     "group_purchase": gettext_lazy("group purchase: no member benefits"),

@@ -1,0 +1,67 @@
+"""The engine prices a coupon exactly as ``promotions.evaluate`` does when that coupon is alone in
+its stage (the promotions app turns templates into engine ``Benefit`` objects; both must agree on
+rounding and splits). Unsaved templates, no database."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from laoke.orders.engine import Benefit, Cart, CartLine, Kind, MemberContext, Order, quote
+from laoke.promotions.evaluate import Line, evaluate
+from laoke.promotions.models import CouponKind, CouponTemplate
+
+
+def benefit_from_template(tpl: CouponTemplate, cart: Cart) -> Benefit:
+    """The mapping decision 0017 describes (the promotions app will own it)."""
+    eligible = None
+    if tpl.kind == CouponKind.COMBO:
+        eligible = frozenset(ln.ref for ln in cart.lines if ln.ref in set(tpl.product_skus))
+    kind = Kind.RATE_OFF if tpl.kind == CouponKind.PERCENT else Kind.AMOUNT_OFF
+    return Benefit(
+        code="tpl",
+        kind=kind,
+        amount_fen=tpl.amount_off_fen,
+        off_bp=tpl.rate_off_bp,
+        threshold_fen=tpl.threshold_fen,
+        cap_fen=tpl.cap_fen if tpl.kind == CouponKind.PERCENT else None,
+        eligible_refs=eligible,
+        stackable=tpl.stackable,
+    )
+
+
+@settings(derandomize=True, max_examples=150, deadline=None, database=None)
+@given(
+    lines=st.lists(
+        st.tuples(st.integers(0, 40_000), st.integers(1, 4), st.booleans()), min_size=1, max_size=5
+    ),
+    kind=st.sampled_from([CouponKind.FIXED, CouponKind.PERCENT, CouponKind.COMBO]),
+    amount=st.integers(0, 50_000),
+    rate=st.integers(0, 10_000),
+    threshold=st.sampled_from([0, 1, 5_000, 20_000]),
+    cap=st.none() | st.integers(0, 20_000),
+    skus=st.frozensets(st.sampled_from(["l0", "l1", "l2", "l3", "l4"]), max_size=3),
+)
+def test_engine_agrees_with_promotions_evaluate(lines, kind, amount, rate, threshold, cap, skus):
+    cart = Cart(tuple(CartLine(f"l{i}", p, q, special_sale=s) for i, (p, q, s) in enumerate(lines)))
+    tpl = CouponTemplate(
+        kind=kind,
+        threshold_fen=threshold,
+        amount_off_fen=amount,
+        rate_off_bp=rate,
+        cap_fen=cap,
+        product_skus=sorted(skus),
+    )
+    ev = evaluate(
+        tpl,
+        [
+            Line(ln.ref, ln.unit_price_fen * ln.quantity, ln.quantity, not ln.special_sale)
+            for ln in cart.lines
+        ],
+    )
+    r = quote(Order(cart, MemberContext(), (benefit_from_template(tpl, cart),)))
+    got = r.outcome("tpl")
+    assert got.amount_fen == (ev.amount_fen if ev.applicable else 0)
+    assert [got.allocations.get(ln.ref, 0) for ln in cart.lines] == (
+        ev.line_discounts if ev.applicable else [0] * len(lines)
+    )
