@@ -50,6 +50,8 @@ RULE_FIELDS = (
     "amount_fen",
     "gift_alternative",
 )
+# Test-only switch for the negative control of the activation race: no lock on the rule sets.
+_UNGUARDED_FOR_TESTS = False
 SET_CHANGEABLE = ("name", "old_customer_min_orders", "old_customer_window_months", "is_active")
 
 
@@ -205,10 +207,15 @@ def _lock(rule_set_id: int) -> ShippingRuleSet:
     return rs
 
 
+def _lock_all() -> None:
+    if not _UNGUARDED_FOR_TESTS:
+        list(ShippingRuleSet.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+
+
 def _activate(rs: ShippingRuleSet, actor) -> None:
     """Lock every rule set in pk order, retire the active one, activate ``rs``."""
     _need_transaction("_activate")
-    list(ShippingRuleSet.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+    _lock_all()
     for other in ShippingRuleSet.objects.filter(is_active=True).exclude(pk=rs.pk):
         ShippingRuleSet.objects.filter(pk=other.pk).update(is_active=False, updated_at=clock.now())
         audit_write(
@@ -311,7 +318,7 @@ def shipping_rule_set_update(
     regions = check_regions(data["regions"]) if data.get("regions") is not None else None
     with transaction.atomic(durable=True):
         if data.get("is_active"):
-            list(ShippingRuleSet.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+            _lock_all()  # before our own row: every activation locks in the same (pk) order
         rs = _lock(rule_set_id)
         before = _snapshot(rs)
         if data.get("is_active") is False and rs.is_active:
