@@ -1,12 +1,10 @@
 """/api/v1/promotions: coupon templates, issue (Idempotency-Key), claim by code, a member's
 coupons, code import. Thin over services and selectors."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from laoke.catalog.models import GiftItem
 from laoke.core.api import idempotent_write, paginate, require
@@ -92,8 +90,8 @@ class CouponOut(Schema):
     id: int
     code: str
     template_id: int
-    template_name: str = Field(..., alias="template.name")
-    kind: str = Field(..., alias="template.kind")
+    template_name: str
+    kind: str
     member_id: int | None
     shareable: bool
     state: str
@@ -106,8 +104,15 @@ class CouponOut(Schema):
     redeemed_at: datetime | None
 
 
+def _coupon_dict(coupon: Coupon) -> dict:
+    fields = set(CouponOut.model_fields) - {"template_name", "kind"}
+    data = {name: getattr(coupon, name) for name in fields}
+    data.update(template_name=coupon.template.name, kind=coupon.template.kind)
+    return CouponOut(**data).model_dump(mode="json")
+
+
 def _render_coupon(coupon: Coupon) -> tuple[int, dict]:
-    return 201, CouponOut.from_orm(coupon).dict()
+    return 201, _coupon_dict(coupon)
 
 
 def _template_data(payload: Schema, *, exclude_unset: bool = False) -> dict:
@@ -128,7 +133,7 @@ def template_list(request, cursor: str | None = None, limit: int | None = None):
 @router.post("/templates", response={201: TemplateOut}, summary="Create a coupon template")
 @require("promotions.add_coupontemplate", "value:write")
 def template_create(request, payload: TemplateIn):
-    return 201, services.coupon_template_create(data=_template_data(payload), actor=request.user)
+    return Status(201, services.coupon_template_create(data=_template_data(payload), actor=request.user))
 
 
 @router.get("/templates/{int:template_id}", response=TemplateOut, summary="A coupon template")
@@ -199,7 +204,7 @@ def coupon_import(request, template_id: int, payload: ImportIn):
     n = services.coupon_import(
         template=template, text=payload.csv, channel=payload.channel, actor=request.user
     )
-    return 201, {"count": n}
+    return Status(201, {"count": n})
 
 
 class ClaimIn(Schema):
@@ -220,14 +225,14 @@ def coupon_claim(request, payload: ClaimIn):
         scope="promotions.claim",
         payload=payload.dict(),
         call=call,
-        render=lambda c: (200, CouponOut.from_orm(c).dict()),
+        render=lambda c: (200, _coupon_dict(c)),
     )
 
 
 @router.get("/coupons/{code}", response=CouponOut, summary="A coupon by its code")
 @require("promotions.view_coupon", "value:read")
 def coupon_get(request, code: str):
-    return selectors.coupon_get(code)
+    return _coupon_dict(selectors.coupon_get(code))
 
 
 class CouponPage(Schema):
@@ -242,4 +247,4 @@ def member_coupons(
 ):
     member = get_object_or_404(member_visible_queryset(request.user), pk=member_id)
     rows, next_cursor = paginate(selectors.member_coupons(member, state=state), cursor=cursor, limit=limit)
-    return {"items": rows, "next_cursor": next_cursor}
+    return {"items": [_coupon_dict(c) for c in rows], "next_cursor": next_cursor}
