@@ -317,3 +317,11 @@ def test_the_stage_order_is_configurable_and_changes_the_threshold_base():
     r = quote(Order(cart, MEMBER95, (coupon,), stages=order))
     assert r.lines[0].discounts == {"c100-10": 1000, "tier": 460}  # 9200 × 5%
     assert r.total_fen == 8740
+
+
+def test_a_non_stackable_grant_wins_over_stackable_benefits_that_do_not_apply():
+    cart = Cart((CartLine("coat", 31000, 1),))
+    box = Benefit("box", Kind.GIFT, stage=Stage.GIFTS, stackable=False)
+    unmet = Benefit("big", Kind.AMOUNT_OFF, stage=Stage.GIFTS, amount_fen=100, threshold_fen=10**6)
+    r = quote(Order(cart, NON_MEMBER, (box, unmet)))
+    assert r.outcome("box").granted == 1 and r.outcome("box").reasons == []

@@ -276,18 +276,21 @@ def _compute(ctx: _Ctx, stage: Stage, b: Benefit, inputs: dict[str, int]) -> Ben
 
 
 def _resolve_stacking(computed: list[tuple[Benefit, BenefitOutcome]]) -> None:
-    """Non-stackable benefits compete with the stackable set; the largest total wins."""
+    """Non-stackable benefits compete with the stackable set; the largest total wins (ties: the
+    stackable set, then the smallest code). A benefit that does not apply competes with nothing."""
     alone = [(b, o) for b, o in computed if not b.stackable and o.applied]
     if not alone:
         return
-    stack_total = sum(o.amount_fen for b, o in computed if b.stackable)
-    options = [(stack_total, 0, "", None)] + [(o.amount_fen, 1, b.code, b) for b, o in alone]
+    stacked = [(b, o) for b, o in computed if b.stackable and o.applied]
+    options = [(o.amount_fen, 1, b.code, b) for b, o in alone]
+    if stacked:
+        options.append((sum(o.amount_fen for _, o in stacked), 0, "", None))
     winner = min(options, key=lambda t: (-t[0], t[1], t[2]))[3]
-    chosen = winner.code if winner is not None else ", ".join(b.code for b, o in computed if b.stackable)
+    chosen = winner.code if winner is not None else ", ".join(b.code for b, _ in stacked)
     for b, o in computed:
         keep = (b is winner) if winner is not None else b.stackable
         if not keep and o.applied:
-            o.reasons.append(Reason.of("not_stackable", chosen=chosen or "-"))
+            o.reasons.append(Reason.of("not_stackable", chosen=chosen))
             o.allocations, o.amount_fen, o.granted = {}, 0, 0
 
 

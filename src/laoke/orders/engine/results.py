@@ -5,29 +5,29 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_noop
 
 from laoke.core.money import format_yuan
 
-# Structured reasons: a stable code, its parameters, and a translated text (msgids; the lead
-# translates them into zh-hans in the .po files).
+# Structured reasons: a stable code, its parameters, and a text translated when it is read (msgids
+# marked for makemessages; the lead translates them into zh-hans in the .po files).
 REASON_TEXTS = {
-    "applied": gettext_lazy("applied"),
-    "threshold_not_met": gettext_lazy("needs %(threshold)s on eligible goods, has %(base)s"),
-    "not_eligible": gettext_lazy("not eligible"),
-    "capped": gettext_lazy("capped at %(cap)s"),
-    "capped_by_subtotal": gettext_lazy("capped at the eligible amount %(cap)s"),
-    "group_purchase": gettext_lazy("group purchase: no member benefits"),
-    "not_member": gettext_lazy("members only"),
-    "special_sale": gettext_lazy("special-sale line: excluded"),
-    "not_stackable": gettext_lazy("cannot be combined; %(chosen)s gives more"),
-    "gift_not_in_cart": gettext_lazy("the gift was not added to the cart"),
-    "no_price": gettext_lazy("no such price for this line"),
-    "not_lower": gettext_lazy("not lower than the current price"),
-    "no_postage": gettext_lazy("no postage to reduce"),
-    "not_asked": gettext_lazy("not asked"),
-    "points_capped": gettext_lazy("points limited to %(cap)s of eligible goods"),
-    "wallet_capped": gettext_lazy("wallet limited to %(cap)s"),
+    "applied": gettext_noop("applied"),
+    "threshold_not_met": gettext_noop("needs %(threshold)s on eligible goods, has %(base)s"),
+    "not_eligible": gettext_noop("not eligible"),
+    "capped": gettext_noop("capped at %(cap)s"),
+    "capped_by_subtotal": gettext_noop("capped at the eligible amount %(cap)s"),
+    "group_purchase": gettext_noop("group purchase: no member benefits"),
+    "not_member": gettext_noop("members only"),
+    "special_sale": gettext_noop("special-sale line: excluded"),
+    "not_stackable": gettext_noop("cannot be combined; %(chosen)s gives more"),
+    "gift_not_in_cart": gettext_noop("the gift was not added to the cart"),
+    "no_price": gettext_noop("no such price for this line"),
+    "not_lower": gettext_noop("not lower than the current price"),
+    "no_postage": gettext_noop("no postage to reduce"),
+    "not_asked": gettext_noop("not asked"),
+    "points_capped": gettext_noop("points limited to %(cap)s of eligible goods"),
+    "wallet_capped": gettext_noop("wallet limited to %(cap)s"),
 }
 
 
