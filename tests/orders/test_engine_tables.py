@@ -3,6 +3,8 @@ comments, not by the engine's helpers). No database."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.utils import translation
 
@@ -270,7 +272,9 @@ def test_reasons_are_structured_with_text():
     assert d["code"] == "threshold_not_met"
     assert d["params"] == {"threshold": 10000, "base": 5000}
     assert d["text"] == "needs ¥100.00 on eligible goods, has ¥50.00"
-    assert quote(Order(cart, NON_MEMBER, (b,))).as_dict()["total_fen"] == 5000
+    stored = quote(Order(cart, NON_MEMBER, (b,))).as_dict()
+    assert stored["total_fen"] == 5000
+    assert json.loads(json.dumps(stored, ensure_ascii=False)) == stored  # stored on the order as JSON
 
 
 def test_bad_input_is_refused():
