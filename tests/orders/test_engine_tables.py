@@ -107,6 +107,11 @@ def test_special_sale_lines_are_excluded_from_tier_coupons_and_points():
     r = quote(Order(cart, MEMBER95, (coupon,), payment=pay))
     n, s = r.lines
     assert n.discounts == {"tier": 500, "c10": 950}  # 100 × 5%, then 95 × 10%
+    with translation.override("en"):
+        assert n.text() == "n × 1: ¥100.00 − tier ¥5.00 − c10 ¥9.50 = ¥85.50"
+        assert (
+            r.text().splitlines()[-1] == "total ¥185.50; points 8500 (¥85.00), wallet ¥0.00, to pay ¥100.50"
+        )
     assert s.discounts == {}
     assert ("tier", "special_sale") in line_reasons(r, "s")
     # points pay for the normal line only (85.50元 → 85 whole units of 1元 = 8,500 points)
@@ -329,3 +334,36 @@ def test_a_non_stackable_grant_wins_over_stackable_benefits_that_do_not_apply():
     unmet = Benefit("big", Kind.AMOUNT_OFF, stage=Stage.GIFTS, amount_fen=100, threshold_fen=10**6)
     r = quote(Order(cart, NON_MEMBER, (box, unmet)))
     assert r.outcome("box").granted == 1 and r.outcome("box").reasons == []
+
+
+def test_a_unit_by_unit_refund_never_returns_negative_cash(monkeypatch):
+    """1 fen × 3 with 1 fen off and 1 fen from the wallet: parts c 1, wallet 1, cash 1."""
+    from laoke.orders.engine import refund
+
+    cart = Cart((CartLine("a", 1, 3),))
+    pay = PaymentRequest(wallet_available_fen=1, wallet_asked_fen=1)
+    r = quote(
+        Order(
+            cart, MemberContext(is_member=True), (Benefit("c", Kind.AMOUNT_OFF, amount_fen=1),), payment=pay
+        )
+    )
+    a = r.lines[0]
+    assert (a.discounts, a.wallet_fen, a.cash_fen) == ({"c": 1}, 1, 1)
+
+    def cash_per_unit():
+        return [refund_split(r, {"a": 1}, already={"a": k}).cash_fen for k in range(3)]
+
+    # unit 1: 1 fen over c 1 : points 0 : wallet 1 : cash 1, equal remainders → c (earliest);
+    # unit 2: over 0 : 0 : 1 : 1 → wallet; unit 3 (the last): what is left, the cash.
+    assert cash_per_unit() == [0, 0, 1]
+    assert [refund_split(r, {"a": 1}, already={"a": k}).wallet_fen for k in range(3)] == [0, 1, 0]
+
+    # Negative control: each part returned as its own cumulative floor (the naive split) gives
+    # the last unit −1 fen of cash back.
+    def naive(ln, units):
+        parts = [ln.discounts[c] for c in sorted(ln.discounts)] + [ln.points_fen, ln.wallet_fen]
+        done = [p * units // ln.quantity for p in parts]
+        return [*done, ln.unit_price_fen * units - sum(done)]
+
+    monkeypatch.setattr(refund, "_returned", naive)
+    assert cash_per_unit() == [1, 1, -1]

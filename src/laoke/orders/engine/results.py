@@ -126,8 +126,22 @@ class LineResult:
     def cash_fen(self) -> int:
         return self.net_fen - self.points_fen - self.wallet_fen
 
+    def text(self) -> str:
+        """One line a cashier can read out: 'a × 2: ¥100.00 − tier ¥5.00 − c10 ¥9.50 = ¥85.50'."""
+        off = "".join(f" − {code} {format_yuan(fen)}" for code, fen in self.discounts.items())
+        out = gettext("%(ref)s × %(qty)s: %(gross)s%(off)s = %(net)s") % {
+            "ref": self.ref,
+            "qty": self.quantity,
+            "gross": format_yuan(self.gross_fen),
+            "off": off,
+            "net": format_yuan(self.net_fen),
+        }
+        why = "; ".join(f"{stage}: {r.text}" for stage, r in self.reasons)
+        return f"{out} ({why})" if why else out
+
     def as_dict(self) -> dict:
         return {
+            "text": self.text(),
             "ref": self.ref,
             "quantity": self.quantity,
             "unit_price_fen": self.unit_price_fen,
@@ -217,8 +231,29 @@ class SettlementResult:
             for ln in self.lines
         ]
 
+    def text(self) -> str:
+        """The quote (试算) as a cashier reads it: every line, postage, payments, what is due."""
+        rows = [ln.text() for ln in self.lines]
+        if self.shipping.gross_fen:
+            rows.append(
+                gettext("postage: %(gross)s → %(net)s")
+                % {"gross": format_yuan(self.shipping.gross_fen), "net": format_yuan(self.shipping.net_fen)}
+            )
+        rows.append(
+            gettext("total %(total)s; points %(points)s (%(pfen)s), wallet %(wallet)s, to pay %(cash)s")
+            % {
+                "total": format_yuan(self.total_fen),
+                "points": self.points_used,
+                "pfen": format_yuan(self.points_fen),
+                "wallet": format_yuan(self.wallet_fen),
+                "cash": format_yuan(self.cash_fen),
+            }
+        )
+        return "\n".join(rows)
+
     def as_dict(self) -> dict:
         return {
+            "text": self.text(),
             "lines": [ln.as_dict() for ln in self.lines],
             "shipping": self.shipping.as_dict(),
             "stages": [s.as_dict() for s in self.stages],
