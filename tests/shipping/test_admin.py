@@ -62,7 +62,7 @@ def test_marketer_edits_rules_and_postage(staff, db):
     for data, text in bad:
         r = client.post(f"{A}/shippingrule/add/", data)
         assert r.status_code == 200 and text in r.content.decode(), (data, r.content.decode()[:2000])
-    assert ShippingRule.objects.count() == 11
+    assert ShippingRule.objects.count() == 13
 
     r = client.post(f"{A}/shippingrule/{rule.pk}/change/", rule_form(rs, rule_set=None, min_subtotal="199"))
     assert r.status_code == 302, r.content.decode()[:3000]

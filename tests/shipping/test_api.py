@@ -128,7 +128,7 @@ def test_preset_install_and_read(api, db):
     )
     assert r.status_code == 201, r.content
     body = r.json()
-    assert body["is_active"] and len(body["rules"]) == 10 and len(body["rates"]) == 12
+    assert body["is_active"] and len(body["rules"]) == 12 and len(body["rates"]) == 12
     assert body["regions"]["新疆维吾尔自治区"] == "remote" and body["regions"]["香港特别行政区"] == "hmt"
     assert next(x for x in body["rules"] if x["code"] == "remote-old")["outcome"] == "flat"
     replay = client.post(

@@ -161,6 +161,29 @@ def test_free_shipping_card(kind, amount, courier, place, charged, rule):
     assert q.card_used == rule.startswith("card-")
 
 
+TIER_ROWS = [
+    # kind, courier, place, charged, rule — a member whose tier level includes free shipping
+    ("new", "normal", "zhejiang-address", 0, "tier-free"),
+    ("new", "ems", "guangdong-province", 1000, "tier-free"),
+    ("new", "normal", "gansu", 1500, "tier-remote"),
+    ("new", "normal", "taiwan-address", 3500, "hmt-35"),
+    ("old", "sf", "zhejiang-address", 1200, "old-free"),  # a tie goes to the lower rank
+]
+
+
+@pytest.mark.parametrize(("kind", "courier", "place", "charged", "rule"), TIER_ROWS)
+def test_tier_free_shipping(kind, courier, place, charged, rule):
+    q = quote_with(
+        tariff("minus"),
+        member_kind=kind,
+        subtotal_fen=100,
+        courier=courier,
+        destination=destination(place),
+        tier_free_shipping=True,
+    )
+    assert (q.charged_fen, q.rule_code, q.tier_used) == (charged, rule, rule.startswith("tier-"))
+
+
 def test_gift_alternative_new_customer_takes_the_towel_instead():
     t, dest = tariff("minus"), destination("zhejiang-address")
     free = quote_with(t, member_kind="new", subtotal_fen=15_000, courier="normal", destination=dest)

@@ -35,7 +35,7 @@ def counts():
 def test_preset_installs_once_and_quotes(db):
     rs = services.shipping_presets_install()
     assert rs.is_active and rs.code == "seed-001"
-    assert (rs.rules.count(), rs.rates.count(), rs.regions.count()) == (10, 12, 9)
+    assert (rs.rules.count(), rs.rates.count(), rs.regions.count()) == (12, 12, 9)
     before = counts()
     again = services.shipping_presets_install(remote_reading="flat")
     assert again.pk == rs.pk and counts() == before  # idempotent: the operator's set is kept
@@ -115,7 +115,7 @@ def test_update_replaces_rules_and_is_audited(db):
     assert list(ShippingRule.objects.values_list("code", flat=True)) == ["all-free"]
     entry = AuditEntry.objects.filter(action="shipping_rule_set.update").get()
     assert entry.after["name"] == "大促" and entry.after["rules"][0]["code"] == "all-free"
-    assert len(entry.before["rules"]) == 10
+    assert len(entry.before["rules"]) == 12
     q = shipping_quote(member_kind="non_member", subtotal_fen=1, courier="sf", country="US")
     assert (q.charged_fen, q.rule_code) == (0, "all-free")
 
@@ -222,3 +222,28 @@ def test_console_helpers(db):
     q = shipping_quote(member_kind="old", subtotal_fen=1, courier="normal", address=XJ)
     assert (q.charged_fen, q.rule_code) == (2000, "remote-old")
     assert AuditEntry.objects.filter(action="shipping_rule_set.update").count() == 3
+
+
+def test_tier_free_shipping_from_the_members_level(db):
+    from laoke.tiers.services import tier_programme_create
+
+    services.shipping_presets_install()
+    member = member_create(name="包邮会员", mobile="13900003333")
+    q = shipping_quote(member=member, subtotal_fen=100, courier="normal", address=ZJ)
+    assert (q.member_kind, q.charged_fen, q.rule_code, q.tier_used) == ("new", 1000, "", False)
+    tier_programme_create(
+        code="fs",
+        name="包邮等级",
+        audience="individual",
+        basis="cumulative_spend",
+        is_active=True,
+        levels=[{"rank": 0, "code": "fs", "name": "包邮会员", "threshold": 0, "free_shipping": True}],
+    )
+    q = shipping_quote(member=member, subtotal_fen=100, courier="sf", address=ZJ)
+    assert (q.charged_fen, q.rule_code, q.tier_used) == (1200, "tier-free", True)
+    q = shipping_quote(member=member, subtotal_fen=100, courier="normal", address=XJ)
+    assert (q.charged_fen, q.rule_code) == (1500, "tier-remote")
+    q = shipping_quote(
+        member=member, subtotal_fen=100, courier="normal", address=ZJ, tier_free_shipping=False
+    )
+    assert (q.charged_fen, q.rule_code) == (1000, "")

@@ -39,6 +39,7 @@ class QuoteIn(In):
     province: str | None = Field(None, max_length=40)
     country: str = Field("CN", max_length=8, description="ISO 3166 alpha-2; not CN/HK/MO/TW = overseas")
     free_shipping_card: bool = False
+    tier_free_shipping: bool | None = Field(None, description="Default: from the member's tier level")
     prefer_gift: bool = Field(False, description="The customer takes the threshold gift instead")
 
 
@@ -63,6 +64,7 @@ class QuoteOut(Schema):
     free_shipping: bool
     gift_alternative: bool
     card_used: bool
+    tier_used: bool
     explanation: str
     reasons: list[ReasonOut]
 
@@ -91,6 +93,7 @@ def quote(request, payload: QuoteIn):
         province=payload.province,
         country=payload.country,
         free_shipping_card=payload.free_shipping_card,
+        tier_free_shipping=payload.tier_free_shipping,
         prefer_gift=payload.prefer_gift,
     )
     lang = lang_of(request)

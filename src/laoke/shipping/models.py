@@ -32,13 +32,15 @@ class MemberKind(models.TextChoices):
 
 
 class RuleMember(models.TextChoices):
-    """Who a rule is for: a member kind, anyone, or the holder of a free-shipping card."""
+    """Who a rule is for: a member kind, anyone, the holder of a free-shipping card, or a member
+    whose tier level includes free shipping (tiers' ``TierLevel.free_shipping``)."""
 
     ANY = "any", _("anyone")
     OLD = "old", _("old customer")
     NEW = "new", _("new customer")
     NON_MEMBER = "non_member", _("non-member")
     CARD = "card", _("free-shipping card holder")
+    TIER = "tier", _("member of a free-shipping tier level")
 
 
 class RuleRegion(models.TextChoices):

@@ -13,7 +13,9 @@
 - 台湾, 香港, 澳门 and overseas: postage 35元, for everyone;
 - a free-shipping card (包邮卡, promotions) counts as a free-shipping entitlement: free with the
   normal courier in ordinary regions, the remote reading in remote ones, nothing for 港澳台 and
-  overseas (the 35元 stands).
+  overseas (the 35元 stands);
+- a member whose tier level includes free shipping (tiers ``free_shipping``) is entitled the same
+  way as a card holder.
 
 The postage table is ours, not the seed's *(default)*: normal courier 10元 ordinary, 25元 remote,
 40元 港澳台, 60元 overseas; SF 22/35/60/120元; EMS 20/30/50/100元. Amounts are fen.
@@ -116,6 +118,16 @@ def seed_001_spec(*, remote_reading: str = "minus") -> dict:
         rule(70, "card-free", "包邮卡包邮", RuleMember.CARD, RuleRegion.ORDINARY, Outcome.FREE_NORMAL),
         rule(
             75, "card-remote", "包邮卡偏远地区减10元", RuleMember.CARD, RuleRegion.REMOTE, remote, amount=ten
+        ),
+        rule(80, "tier-free", "包邮等级包邮", RuleMember.TIER, RuleRegion.ORDINARY, Outcome.FREE_NORMAL),
+        rule(
+            85,
+            "tier-remote",
+            "包邮等级偏远地区减10元",
+            RuleMember.TIER,
+            RuleRegion.REMOTE,
+            remote,
+            amount=ten,
         ),
     ]
     if remote == Outcome.FLAT:

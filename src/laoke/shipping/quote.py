@@ -200,6 +200,7 @@ class ShippingQuote:
     free_shipping: bool = False  # the rule made the normal courier free (包邮)
     gift_alternative: bool = False  # … and that free shipping is the alternative to the gift
     card_used: bool = False  # the applied rule is a free-shipping card rule
+    tier_used: bool = False  # the applied rule is a free-shipping tier rule
 
     @property
     def discount_fen(self) -> int:
@@ -210,13 +211,21 @@ class ShippingQuote:
         return sep.join(r.text(lang) for r in self.explanation)
 
 
-_KIND_ZH = {"old": "老客户", "new": "新客户", "non_member": "非会员", "any": "所有人", "card": "包邮卡持有人"}
+_KIND_ZH = {
+    "old": "老客户",
+    "new": "新客户",
+    "non_member": "非会员",
+    "any": "所有人",
+    "card": "包邮卡持有人",
+    "tier": "包邮等级会员",
+}
 _KIND_EN = {
     "old": "old customers",
     "new": "new customers",
     "non_member": "non-members",
     "any": "anyone",
     "card": "free-shipping card holders",
+    "tier": "members of a free-shipping tier level",
 }
 _ONE_EN = {"old": "an old customer", "new": "a new customer", "non_member": "a non-member"}
 _REGION_ZH = {
@@ -272,12 +281,14 @@ def _outcome_text(rule: RuleSpec, *, diff: int, courier: str) -> tuple[str, str]
 
 
 def _why_not(
-    rule: RuleSpec, *, kind: str, card: bool, group: str, subtotal: int, prefer_gift: bool
+    rule: RuleSpec, *, kind: str, card: bool, tier: bool, group: str, subtotal: int, prefer_gift: bool
 ) -> tuple[str, str] | None:
     """Why a rule does not match, or None if it does."""
     if rule.member == RuleMember.CARD and not card:
         return "未使用包邮卡", "no free-shipping card"
-    if rule.member not in (RuleMember.ANY, RuleMember.CARD) and rule.member != kind:
+    if rule.member == RuleMember.TIER and not tier:
+        return "会员等级不含包邮", "the member's tier level has no free shipping"
+    if rule.member not in (RuleMember.ANY, RuleMember.CARD, RuleMember.TIER) and rule.member != kind:
         return (
             f"仅限{_KIND_ZH[rule.member]}（本单为{_KIND_ZH[kind]}）",
             f"only for {_KIND_EN[rule.member]} (customer: {_ONE_EN[kind]})",
@@ -308,6 +319,7 @@ def quote_with(
     courier: str,
     destination: Destination,
     free_shipping_card: bool = False,
+    tier_free_shipping: bool = False,
     prefer_gift: bool = False,
 ) -> ShippingQuote:
     """The quote on a loaded tariff; reads nothing."""
@@ -327,6 +339,7 @@ def quote_with(
             rule,
             kind=member_kind,
             card=free_shipping_card,
+            tier=tier_free_shipping,
             group=group,
             subtotal=subtotal,
             prefer_gift=prefer_gift,
@@ -393,6 +406,7 @@ def quote_with(
         free_shipping=free,
         gift_alternative=bool(winner and winner.gift_alternative),
         card_used=bool(winner and winner.member == RuleMember.CARD),
+        tier_used=bool(winner and winner.member == RuleMember.TIER),
     )
 
 
@@ -406,17 +420,22 @@ def shipping_quote(
     province: str | None = None,
     country: str | None = "CN",
     free_shipping_card: bool = False,
+    tier_free_shipping: bool | None = None,
     prefer_gift: bool = False,
     tariff: Tariff | None = None,
 ) -> ShippingQuote:
     """What the settlement engine calls (writes nothing). ``member_kind`` as given, or derived
     from ``member``'s statistics (no member = non-member) — derive it *before* the order being
-    settled is added to the statistics, since an old customer needs an *earlier* order."""
+    settled is added to the statistics, since an old customer needs an *earlier* order.
+    ``tier_free_shipping`` as given, or (None) whether ``member``'s pricing tier level includes
+    free shipping."""
     from . import selectors
 
     tariff = tariff or selectors.active_tariff()
     if member_kind is None:
         member_kind = selectors.member_kind_of(member=member, tariff=tariff)
+    if tier_free_shipping is None:
+        tier_free_shipping = selectors.tier_free_shipping_of(member=member)
     dest = destination_resolve(address=address, province=province, country=country)
     return quote_with(
         tariff,
@@ -425,5 +444,6 @@ def shipping_quote(
         courier=courier,
         destination=dest,
         free_shipping_card=free_shipping_card,
+        tier_free_shipping=tier_free_shipping,
         prefer_gift=prefer_gift,
     )

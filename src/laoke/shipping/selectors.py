@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from laoke.core import clock
 from laoke.stats.selectors import member_stats, window_totals
+from laoke.tiers.selectors import current_level
 
 from .error_codes import SHIPPING_NO_ACTIVE_RULE_SET
 from .models import MemberKind, ShippingRuleSet
@@ -67,3 +68,12 @@ def member_kind_of(*, member, tariff: Tariff) -> str:
             member=member, today=clock.today(), months=tariff.old_customer_window_months
         ).orders
     return MemberKind.OLD if orders >= tariff.old_customer_min_orders else MemberKind.NEW
+
+
+def tier_free_shipping_of(*, member) -> bool:
+    """Whether the level that prices ``member`` (own or group's, tiers.current_level) includes
+    free shipping; no member, no level → False."""
+    if member is None:
+        return False
+    level = current_level(member=member)
+    return bool(level and level.free_shipping)
