@@ -5,6 +5,13 @@
   (``services._UNGUARDED_FOR_TESTS``) several orders believe they used the coupon.
 - N concurrent issues against a total limit of K: exactly K coupons exist and the counter says
   K. Negative control: read-modify-save of the counter issues more than K.
+- N concurrent issues to one member against a per-member limit: exactly the limit. Negative
+  control: read-modify-save of the member's counter gives more.
+- N friends claim one shared coupon at once: exactly one gets it. Negative control: an update not
+  guarded on "still unclaimed" hands it to several.
+
+The negative controls set ``_UNGUARDED_PAUSE`` (a sleep between the read and the write of the
+unguarded path only) so the interleaving that the guard prevents happens every run.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ def test_litemall_581_one_coupon_redeemed_concurrently_is_used_once():
 
 def test_negative_control_read_check_write_redeems_twice(monkeypatch):
     monkeypatch.setattr(services, "_UNGUARDED_FOR_TESTS", True)
+    monkeypatch.setattr(services, "_UNGUARDED_PAUSE", 0.2)
     _, wins, results, _ = _redeem_race()
     assert len(wins) > 1, results
 
@@ -74,6 +82,59 @@ def test_concurrent_issues_stop_at_the_total_limit():
 
 def test_negative_control_read_modify_save_issues_past_the_limit(monkeypatch):
     monkeypatch.setattr(services, "_UNGUARDED_FOR_TESTS", True)
+    monkeypatch.setattr(services, "_UNGUARDED_PAUSE", 0.2)
     _, issued, results, tpl = _issue_race()
     assert len(issued) > K, results
     assert Coupon.objects.filter(template=tpl).count() > K
+
+
+def _member_limit_race():
+    from laoke.members.services import member_create
+
+    with clock.frozen(NOW):
+        member = member_create(name="多领", mobile="13900004321")
+        tpl = template(per_member_limit=3)
+        services.coupon_issue(template=tpl, member=member)  # the counter row exists before the race
+        n = min(pg_threads(), 16)
+        results = race(n, lambda i: services.coupon_issue(template=tpl, member=member).pk)
+    return n, [r for r in results if isinstance(r, int)], results, member
+
+
+def test_concurrent_issues_to_one_member_stop_at_the_per_member_limit():
+    n, issued, results, member = _member_limit_race()
+    assert len(issued) == 2, results
+    assert results.count("COUPON_MEMBER_LIMIT_REACHED") == n - 2
+    assert Coupon.objects.filter(member=member).count() == 3
+
+
+def test_negative_control_per_member_read_modify_save_gives_more(monkeypatch):
+    monkeypatch.setattr(services, "_UNGUARDED_FOR_TESTS", True)
+    monkeypatch.setattr(services, "_UNGUARDED_PAUSE", 0.2)
+    _, issued, results, member = _member_limit_race()
+    assert len(issued) > 2, results
+    assert Coupon.objects.filter(member=member).count() > 3
+
+
+def _claim_race():
+    from laoke.members.services import member_create
+
+    with clock.frozen(NOW):
+        shared = services.coupon_issue(template=template(), member=None)
+        n = min(pg_threads(), 16)
+        friends = [member_create(name=f"朋友{i}", mobile=f"1390002{i:04d}") for i in range(n)]
+        results = race(n, lambda i: services.coupon_claim(code=shared.code, member=friends[i]).member_id)
+    return n, [r for r in results if isinstance(r, int)], results, shared
+
+
+def test_a_shared_coupon_claimed_concurrently_goes_to_one_friend():
+    n, winners, results, shared = _claim_race()
+    assert len(winners) == 1, results
+    assert results.count("COUPON_ALREADY_CLAIMED") == n - 1
+    assert Coupon.objects.get(pk=shared.pk).member_id == winners[0]
+
+
+def test_negative_control_unguarded_claim_gives_it_to_several(monkeypatch):
+    monkeypatch.setattr(services, "_UNGUARDED_FOR_TESTS", True)
+    monkeypatch.setattr(services, "_UNGUARDED_PAUSE", 0.2)
+    _, winners, results, _ = _claim_race()
+    assert len(set(winners)) > 1, results

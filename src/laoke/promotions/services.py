@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import secrets
+import time as _time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -33,6 +34,7 @@ from .models import Coupon, CouponKind, CouponMemberCount, CouponState, CouponTe
 # Test-only switch for the negative controls of the race tests: issue and redemption become
 # read-check-write (no guarded UPDATE), which is exactly the over-issue / over-redemption bug.
 _UNGUARDED_FOR_TESTS = False
+_UNGUARDED_PAUSE = 0.0  # seconds between the read and the write of the unguarded path (widens the race)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed from paper
 CODE_LENGTH = 10
@@ -201,6 +203,7 @@ def _reserve(tpl: CouponTemplate, n: int) -> None:
         row = qs.values("issued_count", "issued_value_fen", "total_limit").get()
         if row["total_limit"] is not None and row["issued_count"] + n > row["total_limit"]:
             raise DomainError(E.TOTAL_LIMIT_REACHED)
+        _time.sleep(_UNGUARDED_PAUSE)
         qs.update(issued_count=row["issued_count"] + n, issued_value_fen=row["issued_value_fen"] + unit * n)
         return
     updated = (
@@ -220,6 +223,13 @@ def _member_take(tpl: CouponTemplate, member: Member, n: int = 1) -> None:
         [CouponMemberCount(template=tpl, member=member, count=0)], ignore_conflicts=True
     )
     qs = CouponMemberCount.objects.filter(template=tpl, member=member)
+    if _UNGUARDED_FOR_TESTS:
+        count = qs.values_list("count", flat=True).get()
+        if tpl.per_member_limit is not None and count + n > tpl.per_member_limit:
+            raise DomainError(E.MEMBER_LIMIT_REACHED, limit=tpl.per_member_limit)
+        _time.sleep(_UNGUARDED_PAUSE)
+        qs.update(count=count + n)
+        return
     if tpl.per_member_limit is not None:
         qs = qs.filter(count__lte=tpl.per_member_limit - n)
     if qs.update(count=F("count") + n) != 1:
@@ -244,9 +254,11 @@ def _coupon_issue(
     if not template.is_active:
         raise DomainError(E.TEMPLATE_INACTIVE)
     valid_from, valid_to = _window(template, now)
-    _reserve(template, 1)
+    # The member's counter first: its row lock serialises one member's issues without holding the
+    # template's (hot) counter row any longer than needed.
     if member is not None:
         _member_take(template, member)
+    _reserve(template, 1)
     return Coupon.objects.create(
         template=template,
         code=code or new_code(template.code_prefix),
@@ -470,12 +482,9 @@ def coupon_claim(*, code: str, member: Member, actor=None, idem: idempotency.Cla
         if coupon.state != CouponState.ISSUED or coupon.valid_to <= now:
             raise _state_error(coupon, now)
         _member_take(coupon.template, member)
-        if (
-            Coupon.objects.filter(pk=coupon.pk, member__isnull=True, state=CouponState.ISSUED).update(
-                member=member, claimed_at=now
-            )
-            != 1
-        ):
+        guard = {} if _UNGUARDED_FOR_TESTS else {"member__isnull": True, "state": CouponState.ISSUED}
+        _time.sleep(_UNGUARDED_PAUSE if _UNGUARDED_FOR_TESTS else 0)
+        if Coupon.objects.filter(pk=coupon.pk, **guard).update(member=member, claimed_at=now) != 1:
             raise DomainError(E.COUPON_ALREADY_CLAIMED)
         coupon.refresh_from_db()
         audit_write(action="coupon.claim", obj=coupon, after={"member": member.pk}, actor=actor)
@@ -496,6 +505,7 @@ def _coupon_redeem(*, coupon: Coupon, member: Member, order_ref: str, now: datet
         current = qs.get()
         if current.state != CouponState.ISSUED or current.member_id != member.pk:
             raise _state_error(current, now)
+        _time.sleep(_UNGUARDED_PAUSE)
         qs.update(**changes)
     elif (
         qs.filter(state=CouponState.ISSUED, member=member, valid_from__lte=now, valid_to__gt=now).update(
