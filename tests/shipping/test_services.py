@@ -247,3 +247,24 @@ def test_tier_free_shipping_from_the_members_level(db):
         member=member, subtotal_fen=100, courier="normal", address=ZJ, tier_free_shipping=False
     )
     assert (q.charged_fen, q.rule_code) == (1000, "")
+
+
+def test_query_counts_on_the_hot_path(db, django_assert_num_queries):
+    services.shipping_presets_install()
+    member = member_create(name="计数", mobile="13900004444")
+    tariff = selectors.active_tariff()
+    with django_assert_num_queries(0):  # a loaded tariff and given kinds: pure
+        shipping_quote(
+            member_kind="old",
+            tier_free_shipping=False,
+            subtotal_fen=1,
+            courier="sf",
+            province="新疆",
+            tariff=tariff,
+        )
+    with django_assert_num_queries(4):  # the active set, its rates, regions and rules
+        shipping_quote(
+            member_kind="old", tier_free_shipping=False, subtotal_fen=1, courier="sf", province="新疆"
+        )
+    with django_assert_num_queries(3):  # a member: statistics, its tier row, the entry level
+        shipping_quote(member=member, subtotal_fen=1, courier="sf", province="新疆", tariff=tariff)
