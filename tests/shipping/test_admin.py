@@ -89,6 +89,17 @@ def test_marketer_edits_rules_and_postage(staff, db):
     rs.refresh_from_db()
     assert (rs.old_customer_min_orders, rs.old_customer_window_months) == (2, 12)
 
+    data = {
+        "name": "老客包邮",
+        "old_customer_min_orders": "1",
+        "old_customer_window_months": "",
+        **EMPTY_INLINES,
+    }
+    r = client.post(f"{A}/shippingruleset/{rs.pk}/change/", data)  # unticking "active"
+    assert r.status_code == 200 and "activate another one instead" in r.content.decode()
+    rs.refresh_from_db()
+    assert rs.is_active
+
     r = client.post(f"{A}/shippingrule/{rule.pk}/delete/", {"post": "yes"})
     assert r.status_code == 302 and not ShippingRule.objects.filter(pk=rule.pk).exists()
 

@@ -18,9 +18,11 @@ from unfold.admin import TabularInline
 
 from laoke.core.admin import FormAdmin, ReadOnlyAdmin
 from laoke.core.admin import ServiceForm as CoreServiceForm
+from laoke.core.errors import DomainError
 from laoke.core.money import MoneyFormatError, fen_to_yuan, format_yuan, yuan_to_fen
 
 from . import services
+from .error_codes import SHIPPING_RULE_SET_ACTIVE
 from .models import PostageRate, RegionAssignment, ShippingRule, ShippingRuleSet
 
 
@@ -56,6 +58,8 @@ class RuleSetForm(ServiceForm):
         fields = ["code", "name", "old_customer_min_orders", "old_customer_window_months", "is_active"]
 
     def check(self, data):
+        if self.instance.pk and self.instance.is_active and not data.get("is_active"):
+            raise DomainError(SHIPPING_RULE_SET_ACTIVE, field="is_active")
         services.check_rule_set(
             name=data.get("name"),
             old_customer_min_orders=data.get("old_customer_min_orders"),
