@@ -257,3 +257,24 @@ def test_usable_coupons_for_a_cart(frozen, member, friend):
     usable = selectors.usable_coupons(member, sales_channel="online", lines=[Line("A", 30_000)])
     assert [u.coupon.pk for u in usable] == [big.pk, small.pk, online.pk]
     assert [u.evaluation.amount_fen for u in usable] == [2_000, 1_000, 500]
+
+
+def test_hot_path_query_counts(frozen, member, django_assert_num_queries):
+    tpls = [template(), template(kind="percent", amount_off_fen=0, rate_off_bp=1_000, cap_fen=500)]
+    coupons = [services.coupon_issue(template=t, member=member) for t in tpls for _ in range(3)]
+    with django_assert_num_queries(1):
+        usable = selectors.usable_coupons(member, sales_channel="store", lines=[Line("A", 20_000)])
+    assert len(usable) == 6
+    with transaction.atomic(), django_assert_num_queries(2):  # the guarded UPDATE and the re-read
+        services._coupon_redeem(coupon=coupons[0], member=member, order_ref="O1")
+
+
+def test_tick_works_in_chunks(frozen, member, monkeypatch):
+    monkeypatch.setattr(services, "CHUNK", 2)
+    tpl = template(valid_to=NOW + timedelta(hours=1))
+    for _ in range(5):
+        services.coupon_issue(template=tpl, member=member)
+    keep = services.coupon_issue(template=template(), member=member)
+    assert services.coupons_tick(NOW + timedelta(hours=1)) == 5
+    assert Coupon.objects.filter(state="expired").count() == 5
+    assert Coupon.objects.get(pk=keep.pk).state == "issued"
