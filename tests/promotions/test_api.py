@@ -42,6 +42,12 @@ def test_template_crud(marketer, frozen):
     assert r.json()["details"]["field"] == "amount_off_fen"
     r = marketer.patch(f"{P}/templates/{tid}", {"total_limit": 100}, content_type=J)
     assert r.status_code == 200 and r.json()["total_limit"] == 100
+    r = marketer.patch(f"{P}/templates/{tid}", {"amount_off_fen": 2_500}, content_type=J)
+    assert r.status_code == 200 and r.json()["amount_off_fen"] == 2_500  # nothing issued yet
+    r = marketer.post(f"{P}/templates/{tid}/issue", {}, content_type=J, HTTP_IDEMPOTENCY_KEY="i1")
+    assert r.status_code == 201
+    r = marketer.patch(f"{P}/templates/{tid}", {"amount_off_fen": 3_000}, content_type=J)
+    assert r.status_code == 409 and r.json()["code"] == "COUPON_TEMPLATE_TERMS_FROZEN"
     r = marketer.get(f"{P}/templates")
     assert [t["id"] for t in r.json()["items"]] == [tid]
     assert marketer.get(f"{P}/templates/{tid}").json()["valid_days"] == 7

@@ -42,7 +42,20 @@ class TemplateIn(Schema):
 
 
 class TemplatePatch(Schema):
+    """Only the fields sent change; value terms only while nothing has been issued."""
+
     name: str | None = Field(None, min_length=1, max_length=100)
+    threshold_fen: int | None = Field(None, ge=0, le=10**10)
+    amount_off_fen: int | None = Field(None, ge=0, le=10**10)
+    rate_off_bp: int | None = Field(None, ge=0, le=10_000)
+    cap_fen: int | None = Field(None, gt=0, le=10**10)
+    face_value_fen: int | None = Field(None, ge=0, le=10**10)
+    gift_id: int | None = None
+    product_skus: list[str] | None = None
+    valid_from: datetime | None = None
+    valid_days: int | None = Field(None, gt=0, le=3650)
+    sales_channel: str | None = Field(None, max_length=8)
+    code_prefix: str | None = Field(None, max_length=8)
     per_member_limit: int | None = Field(None, gt=0)
     total_limit: int | None = Field(None, gt=0)
     budget_fen: int | None = Field(None, gt=0)
@@ -146,7 +159,7 @@ def template_get(request, template_id: int):
 @require("promotions.change_coupontemplate", "value:write")
 def template_update(request, template_id: int, payload: TemplatePatch):
     selectors.template_get(template_id)
-    data = payload.dict(exclude_unset=True)
+    data = _template_data(payload, exclude_unset=True)
     return services.coupon_template_update(template_id=template_id, data=data, actor=request.user)
 
 
