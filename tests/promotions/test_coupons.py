@@ -278,3 +278,11 @@ def test_tick_works_in_chunks(frozen, member, monkeypatch):
     assert services.coupons_tick(NOW + timedelta(hours=1)) == 5
     assert Coupon.objects.filter(state="expired").count() == 5
     assert Coupon.objects.get(pk=keep.pk).state == "issued"
+
+
+def test_inactive_template_stops_issuing_but_issued_coupons_stay_usable(frozen, member):
+    tpl = template()
+    c = services.coupon_issue(template=tpl, member=member)
+    tpl = services.coupon_template_update(template_id=tpl.pk, data={"is_active": False})
+    assert code_of(services.coupon_issue, template=tpl, member=member) == "COUPON_TEMPLATE_INACTIVE"
+    assert [u.coupon.pk for u in selectors.usable_coupons(member)] == [c.pk]

@@ -47,11 +47,12 @@ def usable_coupons(
     now: datetime | None = None,
 ) -> list[Usable]:
     """The member's coupons usable now in this sales channel; with cart ``lines``, only those that
-    apply, each with its evaluation, largest discount first (then soonest to expire)."""
+    apply, each with its evaluation, largest discount first (then soonest to expire). A template
+    made inactive stops issuing; coupons already issued stay usable (void them to stop them)."""
     now = now or clock.now()
     qs = (
         member_coupons(member, state=CouponState.ISSUED)
-        .filter(valid_from__lte=now, valid_to__gt=now, template__is_active=True)
+        .filter(valid_from__lte=now, valid_to__gt=now)
         .order_by("valid_to", "pk")
     )
     if sales_channel:

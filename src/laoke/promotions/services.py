@@ -166,6 +166,8 @@ def coupon_template_update(*, template_id: int, data: dict[str, Any], actor=None
             raise _bad("total_limit")
         if merged["budget_fen"] is not None and merged["budget_fen"] < tpl.issued_value_fen:
             raise _bad("budget_fen")
+        if "product_skus" in data and data["product_skus"] is None:
+            data = {**data, "product_skus": []}
         for name, value in data.items():
             setattr(tpl, name, value)
         tpl.updated_at = clock.now()
