@@ -8,6 +8,7 @@ class PromotionsConfig(AppConfig):
     name = "laoke.promotions"
     label = "promotions"
     verbose_name = _("Coupons and promotions")
+    member_merge_hook = "laoke.promotions.services.merge_hook"  # coupons follow a merged member
     # Permissions this app grants to the roles of laoke.core.roles (merged by roles_sync).
     # Marketers design templates, issue and import codes; service staff issue a goodwill coupon
     # and help a friend claim one; cashiers and the shop's systems read a member's coupons.

@@ -581,3 +581,21 @@ def coupons_tick(now: datetime) -> int:
 
 def members_of(ids: Iterable[int]) -> list[Member]:
     return list(Member.objects.filter(pk__in=list(ids)).order_by("pk"))
+
+
+def merge_hook(*, source: Member, target: Member) -> dict[str, int]:
+    """``member_merge_hook`` of promotions (see members.merge): the merged member's coupons, in
+    every state, follow the survivor, and their per-member counts add to the survivor's (the
+    survivor may then hold more than a template's per-member limit: nothing is taken away)."""
+    _require_atomic()
+    moved = Coupon.objects.filter(member=source).update(member=target)
+    counts = list(CouponMemberCount.objects.filter(member=source).order_by("template_id"))
+    for row in counts:
+        CouponMemberCount.objects.bulk_create(
+            [CouponMemberCount(template_id=row.template_id, member=target, count=0)], ignore_conflicts=True
+        )
+        CouponMemberCount.objects.filter(template_id=row.template_id, member=target).update(
+            count=F("count") + row.count
+        )
+    CouponMemberCount.objects.filter(member=source).delete()
+    return {"coupons_moved": moved} if moved else {}
