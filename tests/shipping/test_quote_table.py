@@ -261,3 +261,19 @@ def test_missing_postage_is_an_error():
             destination=destination("guangdong-province"),
         )
     assert exc.value.code == "SHIPPING_RATE_MISSING"
+
+
+@pytest.mark.parametrize("reading", READINGS)
+def test_offers_agree_with_the_quote_on_every_row(reading):
+    """The engine's view (offers + its own threshold test, the largest discount wins) charges
+    what the quote charges, on every row of the table."""
+    from laoke.shipping.quote import shipping_offers
+
+    for r in (row for row in ROWS if row[0] == reading):
+        _, kind, amount, courier, place, _, charged, _ = r
+        postage, offers = shipping_offers(
+            tariff(reading), member_kind=kind, courier=courier, destination=destination(place)
+        )
+        usable = [o for o in offers if amount >= o.threshold_fen]
+        engine = postage - max(o.discount_fen for o in usable) if usable else postage
+        assert engine == charged, r

@@ -447,3 +447,72 @@ def shipping_quote(
         tier_free_shipping=tier_free_shipping,
         prefer_gift=prefer_gift,
     )
+
+
+# --- offers: the rules as shipping-stage benefits of the settlement engine ----------------------------
+
+
+@dataclass(frozen=True)
+class ShippingOffer:
+    """A rule that matches the order on everything but its amount threshold, priced as a
+    discount off the chosen courier's list postage. The settlement engine (decision 0017) turns
+    each into a non-stackable shipping-stage benefit (``threshold_fen`` tested on the goods
+    amount after the discount stages); the largest discount wins there, which is the cheapest
+    charge here. ``discount_fen`` may be negative (a flat price above the list postage): the
+    engine should then charge ``price_fen`` as the postage rather than a benefit."""
+
+    code: str
+    name: str
+    threshold_fen: int
+    price_fen: int
+    discount_fen: int
+    gift_alternative: bool
+    card: bool
+    tier: bool
+
+
+def shipping_offers(
+    tariff: Tariff,
+    *,
+    member_kind: str,
+    courier: str,
+    destination: Destination,
+    free_shipping_card: bool = False,
+    tier_free_shipping: bool = False,
+    prefer_gift: bool = False,
+) -> tuple[int, tuple[ShippingOffer, ...]]:
+    """(list postage of the chosen courier, the offers); pure like ``quote_with``."""
+    if member_kind not in MemberKind.values:
+        raise DomainError(FIELD_INVALID, field="member_kind", details={"allowed": list(MemberKind.values)})
+    if courier not in Courier.values:
+        raise DomainError(FIELD_INVALID, field="courier", details={"allowed": list(Courier.values)})
+    group = tariff.region_group(destination)
+    normal = tariff.rate(Courier.NORMAL, group)
+    postage = tariff.rate(courier, group)
+    diff = max(postage - normal, 0) if courier in _PREMIUM else 0
+    offers = []
+    for rule in tariff.rules:
+        reason = _why_not(
+            rule,
+            kind=member_kind,
+            card=free_shipping_card,
+            tier=tier_free_shipping,
+            group=group,
+            subtotal=rule.min_subtotal_fen,  # the threshold is the engine's to test
+            prefer_gift=prefer_gift,
+        )
+        if reason is None:
+            price = _price(rule, normal=normal, diff=diff)
+            offers.append(
+                ShippingOffer(
+                    code=rule.code,
+                    name=rule.name,
+                    threshold_fen=rule.min_subtotal_fen,
+                    price_fen=price,
+                    discount_fen=postage - price,
+                    gift_alternative=rule.gift_alternative,
+                    card=rule.member == RuleMember.CARD,
+                    tier=rule.member == RuleMember.TIER,
+                )
+            )
+    return postage, tuple(offers)
