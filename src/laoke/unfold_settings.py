@@ -106,6 +106,18 @@ UNFOLD = {
                         "permission": _perm("cards.view_card"),
                     },
                     {
+                        "title": _("Coupon templates"),
+                        "icon": "confirmation_number",
+                        "link": reverse_lazy("admin:promotions_coupontemplate_changelist"),
+                        "permission": _perm("promotions.view_coupontemplate"),
+                    },
+                    {
+                        "title": _("Coupons"),
+                        "icon": "local_activity",
+                        "link": reverse_lazy("admin:promotions_coupon_changelist"),
+                        "permission": _perm("promotions.view_coupon"),
+                    },
+                    {
                         "title": _("Points programme"),
                         "icon": "stars",
                         "link": reverse_lazy("admin:points_pointsprogramme_changelist"),
