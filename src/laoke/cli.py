@@ -211,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     from laoke.cards.cli import add_parser as cards_parser
 
     cards_parser(sub)
+    from laoke.shipping.cli import add_parser as shipping_parser
+
+    shipping_parser(sub)
     m = sub.add_parser("manage", help="run a Django management command")
     m.add_argument("rest", nargs=argparse.REMAINDER)
     m.set_defaults(fn=cmd_manage)

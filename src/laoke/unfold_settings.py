@@ -85,7 +85,7 @@ UNFOLD = {
                 ],
             },
             {
-                "title": _("Value"),
+                "title": _("Value and promotions"),
                 "items": [
                     {
                         "title": _("Cashier recharge"),
@@ -146,6 +146,18 @@ UNFOLD = {
                         "icon": "workspace_premium",
                         "link": reverse_lazy("admin:tiers_membertier_changelist"),
                         "permission": _perm("tiers.view_membertier"),
+                    },
+                    {
+                        "title": _("Shipping rules"),
+                        "icon": "local_shipping",
+                        "link": reverse_lazy("admin:shipping_shippingruleset_changelist"),
+                        "permission": _perm("shipping.view_shippingruleset"),
+                    },
+                    {
+                        "title": _("Postage table"),
+                        "icon": "payments",
+                        "link": reverse_lazy("admin:shipping_postagerate_changelist"),
+                        "permission": _perm("shipping.view_postagerate"),
                     },
                 ],
             },

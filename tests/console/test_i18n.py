@@ -23,22 +23,24 @@ TRANS_TAG = re.compile(r"""{%\s*trans(?:late)?\s+"([^"]+)"\s*(?:as \w+\s*)?%}"""
 SAME_IN_CHINESE = {"API", "IP", "SKU", "HTML", "ID", "URL"}
 
 
-def _entries(po: Path):
-    """(msgid, msgstr, fuzzy) of a .po file, header left out (enough for Django's output)."""
+def _entries(po: Path, *, with_context: bool = False):
+    """(msgid, msgstr, fuzzy) of a .po file, header left out (enough for Django's output);
+    ``with_context`` adds each entry's msgctxt (pgettext) or None in front."""
     text = po.read_text(encoding="utf-8")
     out = []
     for block in re.split(r"\n\s*\n", text.strip()):
         fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in block.splitlines())
         parts, key = {}, None
         for line in block.splitlines():
-            m = re.match(r"^(msgid|msgid_plural|msgstr(?:\[0\])?)\s+(\".*\")$", line)
+            m = re.match(r"^(msgctxt|msgid|msgid_plural|msgstr(?:\[0\])?)\s+(\".*\")$", line)
             if m:
                 key = m.group(1).replace("[0]", "")
                 parts[key] = ast.literal_eval(m.group(2))
             elif line.startswith('"') and key:
                 parts[key] += ast.literal_eval(line)
         if parts.get("msgid"):
-            out.append((parts["msgid"], parts.get("msgstr", ""), fuzzy))
+            entry = (parts["msgid"], parts.get("msgstr", ""), fuzzy)
+            out.append((parts.get("msgctxt"), *entry) if with_context else entry)
     return out
 
 
@@ -48,7 +50,15 @@ def test_po_is_complete_and_compiled():
     untranslated = [m for m, s, fuzzy in entries if not s or fuzzy]
     assert untranslated == []
     catalog = gettext.GNUTranslations(MO.open("rb"))
-    stale = [m for m, s, _f in entries if catalog.gettext(m) != s and catalog.ngettext(m, m, 1) != s]
+
+    def compiled(ctx, m):
+        return catalog.pgettext(ctx, m) if ctx else catalog.gettext(m)
+
+    stale = [
+        m
+        for ctx, m, s, _f in _entries(PO, with_context=True)
+        if compiled(ctx, m) != s and catalog.ngettext(m, m, 1) != s
+    ]
     assert stale == [], "django.mo is older than django.po: run compilemessages"
 
 

@@ -118,3 +118,13 @@ def test_demo_value_presets_and_history(loaded):
     assert points_lots_check() == [] and ledger_check().ok
     assert WalletPolicy.objects.count() == 1
     assert CardBatch.objects.get().count == 20
+
+
+def test_demo_installs_shipping_and_coupon_presets(loaded):
+    from laoke.promotions.models import CouponTemplate
+    from laoke.shipping.quote import shipping_quote
+
+    names = set(CouponTemplate.objects.values_list("name", "amount_off_fen"))
+    assert {("满就送 3元券", 300), ("满就送 5元券", 500), ("推荐有礼 50元券", 5_000)} <= names
+    q = shipping_quote(subtotal_fen=15_000, courier="normal", member_kind="new", province="浙江省")
+    assert q.charged_fen == 0  # seed 001: a new customer's single order ≥ 150元 ships free

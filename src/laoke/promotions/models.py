@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from laoke.catalog.models import GiftItem
 from laoke.members.models import Member
@@ -144,12 +145,12 @@ class Coupon(models.Model):
     )
     issue_key = models.CharField(_("issue key"), max_length=160, null=True, blank=True, unique=True)
     channel = models.CharField(_("channel code"), max_length=32, blank=True)
-    issued_at = models.DateTimeField(_("issued at"))
+    issued_at = models.DateTimeField(pgettext_lazy("coupon", "issued at"))
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     valid_from = models.DateTimeField(_("valid from"))
     valid_to = models.DateTimeField(_("valid to (exclusive)"))
     order_ref = models.CharField(_("order"), max_length=64, blank=True)
-    redeemed_at = models.DateTimeField(_("redeemed at"), null=True, blank=True)
+    redeemed_at = models.DateTimeField(pgettext_lazy("coupon", "redeemed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("expired or voided at"), null=True, blank=True)
 
     class Meta:

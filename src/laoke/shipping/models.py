@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Courier(models.TextChoices):
@@ -153,7 +154,7 @@ class ShippingRule(models.Model):
     rule_set = models.ForeignKey(
         ShippingRuleSet, on_delete=models.CASCADE, related_name="rules", verbose_name=_("rule set")
     )
-    rank = models.PositiveSmallIntegerField(_("rank"))
+    rank = models.PositiveSmallIntegerField(pgettext_lazy("shipping rule", "rank"))
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=60)
     member = models.CharField(_("for"), max_length=12, choices=RuleMember.choices)

@@ -1,8 +1,7 @@
-"""Shipping quotes per second, next to a baseline measured in the same run (bench style; lives
-here until bench/shipping.py exists — bench/ belongs to the lead).
+"""Shipping quotes per second, next to a baseline measured in the same run.
 
-    .venv/bin/python -m tests.shipping.bench_quote [--quotes 5000]
-    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/laoke_bench .venv/bin/python -m tests.shipping.bench_quote
+    .venv/bin/python -m bench.shipping [--quotes 5000]
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/laoke_bench .venv/bin/python -m bench.shipping
 
 Each database runs in a child process with production settings and a fresh data dir; the
 seed-001 preset is installed (not timed). Figures:
@@ -92,7 +91,7 @@ def run_one(n: int) -> dict:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(prog="python -m tests.shipping.bench_quote")
+    p = argparse.ArgumentParser(prog="python -m bench.shipping")
     p.add_argument("--quotes", type=int, default=5_000)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -101,9 +100,7 @@ def main() -> int:
         return 0
     print(f"# shipping_quote — {machine()}")
     for name, extra in targets():
-        r = run_child(
-            "tests.shipping.bench_quote", ["--quotes", str(args.quotes)], database=name, extra_env=extra
-        )
+        r = run_child("bench.shipping", ["--quotes", str(args.quotes)], database=name, extra_env=extra)
         if r is None:
             return 1
         print(f"\n## {name} ({r['quotes']:,} quotes, seed-001 preset)")
