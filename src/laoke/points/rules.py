@@ -19,6 +19,7 @@ Every line comes back with what applied and why each other rule did not.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
@@ -130,14 +131,15 @@ class Context:
         return clock.to_local(self.at)
 
 
-class Strategy:
+class Strategy(ABC):
     """A rule type. ``matches`` says whether a rule applies to a line (and why not);
     ``apply`` returns the multiplier in basis points."""
 
     kind: ClassVar[str]
 
+    @abstractmethod
     def matches(self, rule: EarnRule, line: EarnLine, ctx: Context) -> tuple[bool, str]:
-        raise NotImplementedError
+        """Whether ``rule`` applies to ``line``, and the reason shown either way."""
 
     def apply(self, rule: EarnRule, line: EarnLine, ctx: Context) -> int:
         return rule.multiplier_bp
