@@ -24,10 +24,12 @@ from laoke.core.errors import (
     DomainError,
     define,
 )
+from laoke.flash.api import router as flash_router
 from laoke.members.api import router as members_router
 from laoke.orders.api import router as orders_router
 from laoke.points.api import router as points_router
 from laoke.promotions.api import router as promotions_router
+from laoke.referrals.api import router as referrals_router
 from laoke.shipping.api import router as shipping_router
 from laoke.tiers.api import router as tiers_router
 
@@ -115,4 +117,6 @@ api.add_router("/cards", cards_router)
 api.add_router("/promotions", promotions_router)
 api.add_router("/shipping", shipping_router)
 api.add_router("/orders", orders_router)
+api.add_router("/flash", flash_router)
+api.add_router("/referrals", referrals_router)
 enforce_permissions(api)

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "laoke.points",
     "laoke.cards",
     "laoke.promotions",
+    "laoke.flash",
+    "laoke.referrals",
     "laoke.shipping",
     "laoke.orders",
     "laoke.console",
