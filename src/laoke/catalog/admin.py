@@ -92,7 +92,7 @@ class ProductForm(ServiceForm):
 
     class Meta:
         model = Product
-        fields = ["sku", "title", "category", "is_special_sale", "is_active"]
+        fields = ["sku", "title", "category", "is_special_sale", "returnable", "is_active"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,7 +112,16 @@ class ProductAdmin(FormAdmin):
     ordering = ("-id",)
 
     def get_fields(self, request, obj=None):
-        return ["sku", "title", "category", "list_price", "cost_price", "is_special_sale", "is_active"]
+        return [
+            "sku",
+            "title",
+            "category",
+            "list_price",
+            "cost_price",
+            "is_special_sale",
+            "returnable",
+            "is_active",
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         return ("sku",) if obj is not None else ()
@@ -146,6 +155,7 @@ class ProductAdmin(FormAdmin):
                 list_price_fen=_fen(cd["list_price"]),
                 cost_price_fen=_fen(cd.get("cost_price")),
                 is_special_sale=cd.get("is_special_sale", False),
+                returnable=cd.get("returnable", True),
             )
             if not cd.get("is_active", True):
                 saved = self.call(

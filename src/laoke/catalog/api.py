@@ -46,6 +46,7 @@ class ProductIn(Schema):
     cost_price_fen: int | None = Field(None, ge=0, le=10**12)
     category_id: int | None = None
     is_special_sale: bool = False
+    returnable: bool = True
 
 
 class ProductPatch(Schema):
@@ -55,6 +56,7 @@ class ProductPatch(Schema):
     category_id: int | None = None
     is_special_sale: bool | None = None
     is_active: bool | None = None
+    returnable: bool | None = None
 
 
 class ProductOut(Schema):
@@ -66,6 +68,7 @@ class ProductOut(Schema):
     category_id: int | None
     is_special_sale: bool
     is_active: bool
+    returnable: bool
 
 
 class ProductPage(Schema):
@@ -105,6 +108,7 @@ def product_create(request, payload: ProductIn):
             cost_price_fen=payload.cost_price_fen,
             category=category,
             is_special_sale=payload.is_special_sale,
+            returnable=payload.returnable,
             idem=claim,
         )
 

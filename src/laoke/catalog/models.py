@@ -58,6 +58,11 @@ class Product(models.Model):
         help_text=_("会员特价: earns no points and cannot be paid with points"),
     )
     is_active = models.BooleanField(_("on sale"), default=True)
+    returnable = models.BooleanField(
+        _("designated for returns"),
+        default=True,
+        help_text=_("退换货: returned within the return window after delivery (15 days members, 7 others)"),
+    )
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("updated at"))
 

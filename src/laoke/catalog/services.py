@@ -162,6 +162,7 @@ def product_create(
     cost_price_fen: int | None = None,
     category: Category | None = None,
     is_special_sale: bool = False,
+    returnable: bool = True,
     actor=None,
     idem: idempotency.Claim | None = None,
 ) -> Product:
@@ -182,6 +183,7 @@ def product_create(
                     cost_price_fen=cost_price_fen,
                     category=category,
                     is_special_sale=bool(is_special_sale),
+                    returnable=bool(returnable),
                     created_at=now,
                     updated_at=now,
                 )
@@ -201,10 +203,19 @@ def _product_snapshot(p: Product) -> dict[str, Any]:
         "category": p.category_id,
         "is_special_sale": p.is_special_sale,
         "is_active": p.is_active,
+        "returnable": p.returnable,
     }
 
 
-PRODUCT_CHANGEABLE = ("title", "list_price_fen", "cost_price_fen", "category", "is_special_sale", "is_active")
+PRODUCT_CHANGEABLE = (
+    "title",
+    "list_price_fen",
+    "cost_price_fen",
+    "category",
+    "is_special_sale",
+    "is_active",
+    "returnable",
+)
 
 
 def product_update(*, product_id: int, data: dict[str, Any], actor=None) -> Product:
@@ -220,7 +231,7 @@ def product_update(*, product_id: int, data: dict[str, Any], actor=None) -> Prod
         _check_price("list_price_fen", data["list_price_fen"], required=True)
     if "cost_price_fen" in data:
         _check_price("cost_price_fen", data["cost_price_fen"], required=False)
-    for flag in ("is_special_sale", "is_active"):
+    for flag in ("is_special_sale", "is_active", "returnable"):
         if flag in data and not isinstance(data[flag], bool):
             raise DomainError(FIELD_INVALID, field=flag)
     with transaction.atomic(durable=True):

@@ -168,10 +168,15 @@ def points_spend(*, member: Member, key: str, reference: str, points: int, actor
     return spend
 
 
-def _give_back_spent(spend: PointsSpend, *, fraction: tuple[int, int], key: str, programme) -> int:
+def _give_back_spent(
+    spend: PointsSpend, *, fraction: tuple[int, int], key: str, programme, exact: int | None = None
+) -> int:
     done, total = fraction
-    due = half_up_div(spend.points * done, total) if total else 0
-    give = due - spend.points_returned
+    if exact is not None:  # the caller's own split (settlement's refund_split) says how many
+        give = min(exact, spend.points - spend.points_returned)
+    else:
+        due = half_up_div(spend.points * done, total) if total else 0
+        give = due - spend.points_returned
     if give <= 0:
         return 0
     if (
@@ -195,13 +200,21 @@ def _give_back_spent(spend: PointsSpend, *, fraction: tuple[int, int], key: str,
     return give
 
 
-def _points_reverse(*, key: str, reference: str, refunds: dict[str, int], actor=None) -> PointsRefund:
+def _points_reverse(
+    *, key: str, reference: str, refunds: dict[str, int], actor=None, spent_back: int | None = None
+) -> PointsRefund:
     """A refund or return of part (or all) of the order ``reference`` inside the caller's
     transaction (settlement refunds the money in the same one): ``refunds`` maps each refunded
-    line's ref to the fen refunded *now*. Idempotent by ``key``."""
+    line's ref to the fen refunded *now*. Spent points come back in the proportion of the order
+    refunded, or exactly ``spent_back`` of them when the caller split them itself (settlement
+    does, line by line; a line paid wholly with points then refunds 0 fen). Idempotent by ``key``."""
     _need_tx("_points_reverse")
     _check_key(key)
-    if not isinstance(refunds, dict) or not refunds:
+    if spent_back is not None and (
+        isinstance(spent_back, bool) or not isinstance(spent_back, int) or spent_back < 0
+    ):
+        raise DomainError(POINTS_LINE_INVALID, field="spent_back", ref="", why="points")
+    if not isinstance(refunds, dict) or not (refunds or spent_back):
         raise DomainError(POINTS_LINE_INVALID, field="refunds", ref="", why="empty")
     for ref, fen in refunds.items():
         if isinstance(fen, bool) or not isinstance(fen, int) or fen <= 0:
@@ -249,7 +262,7 @@ def _points_reverse(*, key: str, reference: str, refunds: dict[str, int], actor=
     if spend is not None:
         refund.spend = spend
         refund.points_returned = _give_back_spent(
-            spend, fraction=(order_refunded, order_paid), key=key, programme=programme
+            spend, fraction=(order_refunded, order_paid), key=key, programme=programme, exact=spent_back
         )
     if due_now > 0:
         refund.points_reversed, refund.points_unrecovered = _take_back(
