@@ -52,3 +52,10 @@ IMPORT_INVALID = define(
     "导入文件有 {n} 处错误，未导入任何券码",
     "The import file has {n} errors; nothing was imported",
 )
+RULE_INVALID = define(
+    "PROMOTION_RULE_INVALID", 422, "促销规则的 {field} 设置有误", "The promotion rule's {field} is not valid"
+)
+RULE_CODE_TAKEN = define(
+    "PROMOTION_RULE_CODE_TAKEN", 409, "促销规则编码 {code} 已被使用", "The rule code {code} is already used"
+)
+RULE_NOT_FOUND = define("PROMOTION_RULE_NOT_FOUND", 404, "找不到该促销规则", "No such promotion rule")

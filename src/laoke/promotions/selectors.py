@@ -1,4 +1,5 @@
-"""Coupon reads: templates, a member's coupons, and the coupons usable on a cart."""
+"""Coupon reads: templates, a member's coupons, and the coupons usable on a cart; the order rules
+(满就送, gifts, bundles, member prices) with their tiers, items and gifts loaded."""
 
 from __future__ import annotations
 
@@ -6,14 +7,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from laoke.core import clock
+from laoke.core.errors import DomainError
 from laoke.members.models import Member
 
+from . import error_codes as E
 from .evaluate import Evaluation, Line, evaluate
-from .models import Coupon, CouponState, CouponTemplate
+from .models import (
+    Bundle,
+    BundleGift,
+    BundleItem,
+    Coupon,
+    CouponState,
+    CouponTemplate,
+    FullSendRule,
+    FullSendTier,
+    GiftRule,
+    MemberPrice,
+)
 
 
 def template_get(template_id: int) -> CouponTemplate:
@@ -62,4 +76,44 @@ def usable_coupons(
     found = [Usable(c, evaluate(c, lines)) for c in qs]
     found = [u for u in found if u.evaluation.applicable]
     found.sort(key=lambda u: (-u.evaluation.amount_fen, u.coupon.valid_to, u.coupon.pk))
+    return found
+
+
+# --- order rules ----------------------------------------------------------------------------------
+
+
+def in_window(now: datetime) -> Q:
+    """Active, and ``now`` inside the optional window [valid_from, valid_to)."""
+    return (
+        Q(is_active=True)
+        & (Q(valid_from__isnull=True) | Q(valid_from__lte=now))
+        & (Q(valid_to__isnull=True) | Q(valid_to__gt=now))
+    )
+
+
+def full_send_rule_list() -> QuerySet[FullSendRule]:
+    return FullSendRule.objects.prefetch_related(
+        Prefetch("tiers", queryset=FullSendTier.objects.select_related("template").order_by("threshold_fen"))
+    )
+
+
+def gift_rule_list() -> QuerySet[GiftRule]:
+    return GiftRule.objects.select_related("gift_product", "gift_item")
+
+
+def bundle_list() -> QuerySet[Bundle]:
+    return Bundle.objects.select_related("hot_product", "free_shipping_template").prefetch_related(
+        Prefetch("items", queryset=BundleItem.objects.select_related("product").order_by("pk")),
+        Prefetch("gifts", queryset=BundleGift.objects.select_related("gift_item").order_by("pk")),
+    )
+
+
+def member_price_list() -> QuerySet[MemberPrice]:
+    return MemberPrice.objects.select_related("product")
+
+
+def rule_get(qs: QuerySet, pk: int):
+    found = qs.filter(pk=pk).first()
+    if found is None:
+        raise DomainError(E.RULE_NOT_FOUND, field="id")
     return found
