@@ -32,3 +32,9 @@ def refund(member, order_ref: str, paid_fen: int, *, fully: bool = True, at=None
     with transaction.atomic(durable=True):
         _stats_add(member=member, spend_fen=-paid_fen, orders=-1 if fully else 0, at=at)
         _referral_order_refunded(order_ref=order_ref, fully=fully, now=at)
+
+
+def refund_hook_again(order_ref: str, *, at=None):
+    """Settlement retrying the hook (a replayed refund message): stats are not booked twice."""
+    with transaction.atomic(durable=True):
+        _referral_order_refunded(order_ref=order_ref, fully=True, now=at or NOW)
