@@ -122,4 +122,6 @@ SCOPES = {
     "value:read": ("读取积分、储值、等级", "Read points, stored value and tiers"),
     "value:write": ("变动积分、储值、卡券", "Move points, stored value and cards"),
     "tiers:write": ("配置会员等级", "Configure tier programmes"),
+    "orders:read": ("读取订单", "Read orders"),
+    "orders:write": ("结算、退款、发货", "Settle, refund and ship orders"),
 }
