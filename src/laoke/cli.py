@@ -214,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     from laoke.shipping.cli import add_parser as shipping_parser
 
     shipping_parser(sub)
+    from laoke.orders.cli import add_parser as orders_parser
+
+    orders_parser(sub)
     m = sub.add_parser("manage", help="run a Django management command")
     m.add_argument("rest", nargs=argparse.REMAINDER)
     m.set_defaults(fn=cmd_manage)
