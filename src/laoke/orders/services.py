@@ -648,8 +648,8 @@ def order_settings_update(*, data: dict[str, Any], actor=None) -> OrderSettings:
         if bounds is None or isinstance(v, bool) or not isinstance(v, int) or not bounds[0] <= v <= bounds[1]:
             raise DomainError(E.ORDER_SETTINGS_INVALID, field=k)
     with transaction.atomic(durable=True):
-        row = order_settings()
-        row = OrderSettings.objects.select_for_update().get(pk=row.pk)
+        OrderSettings.objects.get_or_create(pk=1, defaults={"updated_at": clock.now()})
+        row = OrderSettings.objects.select_for_update().get(pk=1)
         before = {k: getattr(row, k) for k in SETTINGS_FIELDS}
         for k, v in data.items():
             setattr(row, k, v)
