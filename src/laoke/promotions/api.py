@@ -261,3 +261,6 @@ def member_coupons(
     member = get_object_or_404(member_visible_queryset(request.user), pk=member_id)
     rows, next_cursor = paginate(selectors.member_coupons(member, state=state), cursor=cursor, limit=limit)
     return {"items": [_coupon_dict(c) for c in rows], "next_cursor": next_cursor}
+
+
+from . import api_rules  # noqa: E402,F401  (the order-rule endpoints register on this router)

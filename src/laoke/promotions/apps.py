@@ -1,7 +1,13 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-_READ = ["promotions.view_coupontemplate", "promotions.view_coupon"]
+_RULES = ["fullsendrule", "giftrule", "bundle", "memberprice"]
+_READ = [
+    "promotions.view_coupontemplate",
+    "promotions.view_coupon",
+    *(f"promotions.view_{m}" for m in _RULES),
+]
+_DESIGN_RULES = [f"promotions.{verb}_{m}" for m in _RULES for verb in ("add", "change")]
 
 
 class PromotionsConfig(AppConfig):
@@ -12,6 +18,8 @@ class PromotionsConfig(AppConfig):
     # Permissions this app grants to the roles of laoke.core.roles (merged by roles_sync).
     # Marketers design templates, issue and import codes; service staff issue a goodwill coupon
     # and help a friend claim one; cashiers and the shop's systems read a member's coupons.
+    # Order rules (满就送, gifts, bundles, member prices) are designed by marketers and read by
+    # everyone who sells or serves (the till and the shop's systems price carts with them).
     role_permissions: dict[str, list[str]] = {
         "marketer": [
             *_READ,
@@ -20,6 +28,7 @@ class PromotionsConfig(AppConfig):
             "promotions.issue_coupon",
             "promotions.import_coupon",
             "promotions.change_coupon",
+            *_DESIGN_RULES,
         ],
         "service_manager": [*_READ, "promotions.issue_coupon", "promotions.change_coupon"],
         "service_agent": [*_READ, "promotions.change_coupon"],
