@@ -195,7 +195,7 @@ def full_send_rule_update(
         rule = _lock(FullSendRule, rule_id)
         before = _full_send_snapshot(rule)
         merged = _merged(rule, FULL_SEND_FIELDS, data)
-        merged.setdefault("tiers", before["tiers"])
+        merged["tiers"] = data["tiers"] if "tiers" in data else before["tiers"]
         tiers = _check_full_send(merged)
         _code_free(FullSendRule, merged["code"], exclude_pk=rule.pk)
         now = clock.now()
@@ -468,7 +468,7 @@ def bundle_update(*, bundle_id: int, data: dict, actor=None, idem: idempotency.C
         before = _bundle_snapshot(bundle)
         merged = _merged(bundle, (*BUNDLE_FIELDS, *BUNDLE_LISTS), data)
         for name in BUNDLE_LISTS:
-            merged.setdefault(name, before[name])
+            merged[name] = data[name] if name in data else before[name]
         items, gifts = _check_bundle(merged)
         _code_free(Bundle, merged["code"], exclude_pk=bundle.pk)
         for k in BUNDLE_FIELDS:
