@@ -381,7 +381,7 @@ def _referral_order_paid(
 
 
 def _subsidy_reverse(subsidy: ReferralSubsidy, now: datetime) -> None:
-    sub = ReferralSubsidy.objects.select_for_update().select_related("transfer").get(pk=subsidy.pk)
+    sub = ReferralSubsidy.objects.select_for_update().get(pk=subsidy.pk)
     if sub.state == SubsidyState.REVERSED:
         return
     taken, reversal = 0, None
