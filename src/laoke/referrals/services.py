@@ -416,7 +416,7 @@ def _referral_order_refunded(*, order_ref: str, fully: bool, now: datetime) -> N
     rejected: a refunded first order earns nothing) and reverses this order's subsidies.
     Idempotent."""
     _require_atomic()
-    if not fully:
+    if not fully or not order_ref:
         return
     ReferralSale.objects.filter(order_ref=order_ref, refunded_at__isnull=True).update(
         refunded_at=now, refund_month=month_of(now)
