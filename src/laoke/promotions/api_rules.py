@@ -25,6 +25,84 @@ READ, WRITE = "value:read", "value:write"
 FEN = {"ge": 0, "le": 10**10}
 
 
+class CommonOut(Schema):
+    id: int
+    code: str
+    name: str
+    is_active: bool
+    valid_from: datetime | None
+    valid_to: datetime | None
+
+
+class TierOut(Schema):
+    id: int
+    threshold_fen: int
+    template_id: int
+    template_name: str
+
+
+class FullSendOut(CommonOut):
+    mode: str
+    tiers: list[TierOut]
+
+
+class GiftOut(CommonOut):
+    kind: str
+    threshold_fen: int
+    once_per_order: bool
+    gift_qty: int
+    members_only: bool
+    gift_product_id: int | None
+    gift_item_id: int | None
+
+
+class BundleItemOut(Schema):
+    product_id: int
+    sku: str
+    quantity: int
+
+
+class BundleGiftOut(Schema):
+    gift_item_id: int
+    quantity: int
+
+
+class BundleOut(CommonOut):
+    hot_product_id: int
+    bundle_price_fen: int | None
+    free_shipping_template_id: int | None
+    members_only: bool
+    items: list[BundleItemOut]
+    gifts: list[BundleGiftOut]
+
+
+class PriceOut(Schema):
+    id: int
+    product_id: int
+    sku: str
+    price_fen: int
+    is_active: bool
+    valid_from: datetime | None
+    valid_to: datetime | None
+
+
+def _page_of(out):
+    class Page(Schema):
+        items: list[out]
+        next_cursor: str | None
+
+    Page.__name__ = f"{out.__name__}Page"
+    return Page
+
+
+FullSendPage, GiftPage, BundlePage, PricePage = (
+    _page_of(FullSendOut),
+    _page_of(GiftOut),
+    _page_of(BundleOut),
+    _page_of(PriceOut),
+)
+
+
 class In(Schema):
     model_config = ConfigDict(extra="forbid")
 
@@ -113,13 +191,15 @@ def _full_send_out(rule: FullSendRule) -> dict:
     }
 
 
-@router.get("/full-send-rules", summary="满就送 rules with their tiers")
+@router.get("/full-send-rules", response=FullSendPage, summary="满就送 rules with their tiers")
 @require("promotions.view_fullsendrule", READ)
 def full_send_list(request, cursor: str | None = None, limit: int | None = None):
     return _page(selectors.full_send_rule_list(), _full_send_out, cursor, limit)
 
 
-@router.post("/full-send-rules", summary="Create a 满就送 rule (accepts Idempotency-Key)")
+@router.post(
+    "/full-send-rules", response={201: FullSendOut}, summary="Create a 满就送 rule (accepts Idempotency-Key)"
+)
 @require("promotions.add_fullsendrule", WRITE)
 def full_send_create(request, payload: FullSendIn):
     data = payload.dict()
@@ -133,7 +213,11 @@ def full_send_create(request, payload: FullSendIn):
     )
 
 
-@router.patch("/full-send-rules/{int:rule_id}", summary="Change a 满就送 rule; tiers replace the list")
+@router.patch(
+    "/full-send-rules/{int:rule_id}",
+    response=FullSendOut,
+    summary="Change a 满就送 rule; tiers replace the list",
+)
 @require("promotions.change_fullsendrule", WRITE)
 def full_send_update(request, rule_id: int, payload: FullSendPatch):
     data = payload.dict(exclude_unset=True)
@@ -192,13 +276,13 @@ def _gift_out(rule: GiftRule) -> dict:
     }
 
 
-@router.get("/gift-rules", summary="Gift rules (赠品)")
+@router.get("/gift-rules", response=GiftPage, summary="Gift rules (赠品)")
 @require("promotions.view_giftrule", READ)
 def gift_list(request, cursor: str | None = None, limit: int | None = None):
     return _page(selectors.gift_rule_list(), _gift_out, cursor, limit)
 
 
-@router.post("/gift-rules", summary="Create a gift rule (accepts Idempotency-Key)")
+@router.post("/gift-rules", response={201: GiftOut}, summary="Create a gift rule (accepts Idempotency-Key)")
 @require("promotions.add_giftrule", WRITE)
 def gift_create(request, payload: GiftIn):
     raw = payload.dict()
@@ -214,7 +298,7 @@ def gift_create(request, payload: GiftIn):
     )
 
 
-@router.patch("/gift-rules/{int:rule_id}", summary="Change a gift rule")
+@router.patch("/gift-rules/{int:rule_id}", response=GiftOut, summary="Change a gift rule")
 @require("promotions.change_giftrule", WRITE)
 def gift_update(request, rule_id: int, payload: GiftPatch):
     raw = payload.dict(exclude_unset=True)
@@ -287,13 +371,13 @@ def _bundle_out(bundle: Bundle) -> dict:
     }
 
 
-@router.get("/bundles", summary="Bundles (搭配套餐)")
+@router.get("/bundles", response=BundlePage, summary="Bundles (搭配套餐)")
 @require("promotions.view_bundle", READ)
 def bundle_list(request, cursor: str | None = None, limit: int | None = None):
     return _page(selectors.bundle_list(), _bundle_out, cursor, limit)
 
 
-@router.post("/bundles", summary="Create a bundle (accepts Idempotency-Key)")
+@router.post("/bundles", response={201: BundleOut}, summary="Create a bundle (accepts Idempotency-Key)")
 @require("promotions.add_bundle", WRITE)
 def bundle_create(request, payload: BundleIn):
     raw = payload.dict()
@@ -309,7 +393,11 @@ def bundle_create(request, payload: BundleIn):
     )
 
 
-@router.patch("/bundles/{int:bundle_id}", summary="Change a bundle; items and gifts replace the lists")
+@router.patch(
+    "/bundles/{int:bundle_id}",
+    response=BundleOut,
+    summary="Change a bundle; items and gifts replace the lists",
+)
 @require("promotions.change_bundle", WRITE)
 def bundle_update(request, bundle_id: int, payload: BundlePatch):
     raw = payload.dict(exclude_unset=True)
@@ -355,13 +443,17 @@ def _price_out(mp: MemberPrice) -> dict:
     }
 
 
-@router.get("/member-prices", summary="Member special prices (会员特价)")
+@router.get("/member-prices", response=PricePage, summary="Member special prices (会员特价)")
 @require("promotions.view_memberprice", READ)
 def member_price_list(request, cursor: str | None = None, limit: int | None = None):
     return _page(selectors.member_price_list(), _price_out, cursor, limit)
 
 
-@router.post("/member-prices", summary="Create a member special price (accepts Idempotency-Key)")
+@router.post(
+    "/member-prices",
+    response={201: PriceOut},
+    summary="Create a member special price (accepts Idempotency-Key)",
+)
 @require("promotions.add_memberprice", WRITE)
 def member_price_create(request, payload: MemberPriceIn):
     raw = payload.dict()
@@ -376,7 +468,7 @@ def member_price_create(request, payload: MemberPriceIn):
     )
 
 
-@router.patch("/member-prices/{int:price_id}", summary="Change a member special price")
+@router.patch("/member-prices/{int:price_id}", response=PriceOut, summary="Change a member special price")
 @require("promotions.change_memberprice", WRITE)
 def member_price_update(request, price_id: int, payload: MemberPricePatch):
     raw = payload.dict(exclude_unset=True)
@@ -395,7 +487,9 @@ def member_price_update(request, price_id: int, payload: MemberPricePatch):
 # --- presets, offers --------------------------------------------------------------------------------
 
 
-@router.post("/rules/presets", summary="Install seed 001's 满就送 and gift rules (idempotent)")
+@router.post(
+    "/rules/presets", response=dict[str, int], summary="Install seed 001's 满就送 and gift rules (idempotent)"
+)
 @require("promotions.add_giftrule", WRITE)
 def presets_install(request):
     return promotions_presets_install(actor=request.user)
@@ -417,7 +511,11 @@ class OffersIn(In):
     paid_fen: int | None = Field(None, description="Preview 满就送 for this paid amount", **FEN)
 
 
-@router.post("/offers", summary="The order rules' offers for a cart and the 满就送 preview (writes nothing)")
+@router.post(
+    "/offers",
+    response=dict,
+    summary="The order rules' offers for a cart and the 满就送 preview (writes nothing)",
+)
 @require("promotions.view_giftrule", READ)
 def offers(request, payload: OffersIn):
     now = clock.now()
