@@ -177,8 +177,9 @@ def _coupon_check(coupon: Coupon, member: Member | None, now: datetime, channel_
         raise DomainError(E.ORDER_COUPON_WRONG_CHANNEL, field="coupon_codes", code=coupon.code)
 
 
-def coupon_benefit(coupon: Coupon, refs_by_sku: dict[str, list[str]], normal_postage_fen: int) -> Benefit:
-    """Decision 0017's mapping of a coupon template to an engine benefit (code = coupon code)."""
+def coupon_benefit(coupon: Coupon, refs_by_sku: dict[str, list[str]]) -> Benefit:
+    """Decision 0017's mapping of a coupon template to an engine benefit (code = coupon code).
+    Free-shipping cards are priced by the shipping rules instead (``_shipping``)."""
     tpl = coupon.template
     common = {
         "member_only": True,  # a member's coupon is a member benefit: none on group purchases (S2)
@@ -192,14 +193,6 @@ def coupon_benefit(coupon: Coupon, refs_by_sku: dict[str, list[str]], normal_pos
     if tpl.kind == CouponKind.COMBO:
         refs = frozenset(r for sku in tpl.product_skus for r in refs_by_sku.get(sku, ()))
         return Benefit(kind=Kind.AMOUNT_OFF, amount_fen=tpl.amount_off_fen, eligible_refs=refs, **common)
-    if tpl.kind == CouponKind.FREE_SHIPPING:
-        return Benefit(
-            kind=Kind.FREE_SHIPPING,
-            stage=Stage.SHIPPING,
-            cap_fen=normal_postage_fen,
-            include_special_sale=True,
-            **{**common, "stackable": False},
-        )
     if tpl.kind == CouponKind.GIFT:
         return Benefit(
             kind=Kind.GIFT, stage=Stage.GIFTS, gift_ref=None, gift_qty=1, include_special_sale=True, **common
@@ -227,10 +220,19 @@ def _offer_benefit(offer) -> Benefit:
     )
 
 
-def _shipping(req: CheckoutIn, member: Member | None, member_kind: str):
-    """(ShippingQuote, shipping-stage benefits, normal courier postage, destination)."""
+# Shipping rules' benefit codes sort before every coupon code, so that when a rule and a
+# free-shipping card give the same discount the rule wins the tie and the card is kept.
+SHIP_PREFIX = "#ship:"
+
+
+def _shipping(req: CheckoutIn, member: Member | None, member_kind: str, card: Coupon | None):
+    """(ShippingQuote, shipping-stage benefits, destination, whether a rule offers free shipping
+    *or* the gift — seed 001's new customers: 包邮或者赠送小方巾). A free-shipping card (包邮卡) is
+    priced by the shipping rules (its own rows: free normal courier, the remote reading, nothing
+    for 港澳台), and its benefit carries the coupon's code so settlement redeems it only if it
+    won."""
     if not req.courier:
-        return ShippingQuote(), [], 0, None
+        return ShippingQuote(), [], None, False
     rule_set = active_rule_set()
     if rule_set is None:
         raise DomainError(E.ORDER_NO_SHIPPING_RULES, field="courier")
@@ -245,11 +247,9 @@ def _shipping(req: CheckoutIn, member: Member | None, member_kind: str):
         member_kind=member_kind,
         courier=req.courier,
         destination=dest,
+        free_shipping_card=card is not None,
         tier_free_shipping=tier_free_shipping_of(member=member),
         prefer_gift=req.prefer_gift,
-    )
-    normal, _ = shipping_offers(
-        tariff, member_kind=member_kind, courier=Courier.NORMAL, destination=dest, prefer_gift=req.prefer_gift
     )
     benefits = []
     for o in offers:
@@ -258,7 +258,8 @@ def _shipping(req: CheckoutIn, member: Member | None, member_kind: str):
         elif o.discount_fen > 0:
             benefits.append(
                 Benefit(
-                    code=f"ship:{o.code}",
+                    code=card.code if o.card and card is not None else f"{SHIP_PREFIX}{o.code}",
+                    member_only=bool(o.card and card is not None),
                     kind=Kind.AMOUNT_OFF,
                     stage=Stage.SHIPPING,
                     amount_fen=o.discount_fen,
@@ -271,8 +272,8 @@ def _shipping(req: CheckoutIn, member: Member | None, member_kind: str):
     return (
         ShippingQuote(postage_fen=postage, courier=req.courier, region=dest.province or dest.country),
         benefits,
-        min(normal, postage),
         dest,
+        any(o.gift_alternative for o in offers),
     )
 
 
@@ -380,10 +381,22 @@ def prepare(req: CheckoutIn, *, now: datetime, lock: bool = False) -> Prepared:
             if g:
                 groups[g] = code
             coupons[code] = c
-    ship_quote, ship_benefits, normal_postage, dest = _shipping(req, member, member_kind or "non_member")
-    benefits: list[Benefit] = [coupon_benefit(c, refs_by_sku, normal_postage) for c in coupons.values()]
+    cards = [c for c in coupons.values() if c.template.kind == CouponKind.FREE_SHIPPING]
+    if len(cards) > 1:
+        raise DomainError(E.ORDER_COUPONS_EXCLUSIVE, field="coupon_codes", a=cards[0].code, b=cards[1].code)
+    ship_quote, ship_benefits, dest, gift_alternative = _shipping(
+        req, member, member_kind or "non_member", cards[0] if cards else None
+    )
+    benefits: list[Benefit] = [
+        coupon_benefit(c, refs_by_sku)
+        for c in coupons.values()
+        if c.template.kind != CouponKind.FREE_SHIPPING
+    ]
     benefits += ship_benefits
     offers = order_offers(lines=rule_lines, is_member=is_member, now=now) if not req.group_purchase else []
+    if gift_alternative and not req.prefer_gift:
+        # Free shipping was chosen over the gift: the cart gifts of gift rules (须拍下) are not given.
+        offers = [o for o in offers if not (o.code.startswith("gift:") and o.gift_ref is not None)]
     benefits += [_offer_benefit(o) for o in offers]
     approval = _approval(req, member, lock)
     if approval is not None:
