@@ -162,6 +162,35 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Orders"),
+                "items": [
+                    {
+                        "title": _("Checkout"),
+                        "icon": "shopping_cart_checkout",
+                        "link": reverse_lazy("orders_checkout"),
+                        "permission": _perm("orders.settle_order"),
+                    },
+                    {
+                        "title": _("Orders"),
+                        "icon": "receipt",
+                        "link": reverse_lazy("admin:orders_order_changelist"),
+                        "permission": _perm("orders.view_order"),
+                    },
+                    {
+                        "title": _("Discount approvals"),
+                        "icon": "approval",
+                        "link": reverse_lazy("admin:orders_discountapproval_changelist"),
+                        "permission": _perm("orders.view_discountapproval"),
+                    },
+                    {
+                        "title": _("Order settings"),
+                        "icon": "settings",
+                        "link": reverse_lazy("admin:orders_ordersettings_changelist"),
+                        "permission": _perm("orders.view_ordersettings"),
+                    },
+                ],
+            },
+            {
                 "title": _("System"),
                 "items": [
                     {

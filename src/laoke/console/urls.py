@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import cards_views, views
+from . import cards_views, checkout_views, views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -22,6 +22,12 @@ urlpatterns = [
         "admin/console/cards/batches/<int:batch_id>/download/",
         admin.site.admin_view(cards_views.batch_download),
         name="cards_batch_download",
+    ),
+    path("admin/console/checkout/", admin.site.admin_view(checkout_views.checkout), name="orders_checkout"),
+    path(
+        "admin/console/checkout/receipt/<str:number>/",
+        admin.site.admin_view(checkout_views.receipt),
+        name="orders_receipt",
     ),
     path("admin/", admin.site.urls),
 ]
