@@ -265,3 +265,20 @@ def test_presets_install_is_idempotent(frozen):
     assert FullSendRule.objects.get(code="seed-001-fullsend").tiers.count() == 2
     assert [d["amount_off_fen"] for d in full_send_preview(15_000, NOW)] == [500]
     assert [d["amount_off_fen"] for d in full_send_preview(14_999, NOW)] == [300]
+
+
+def test_order_offers_query_count(bundle, django_assert_num_queries):
+    """The hot path of every quote: gift rules (1 query), bundles of the cart's hot items with
+    their items and gifts (3) — however many lines and rules."""
+    promotions_presets_install()
+    _b, hot, scarf, _ = bundle
+    lines = [
+        RuleLine("L1", hot.pk, "HOT", None, 29_900, 2),
+        RuleLine("L2", scarf.pk, "SCARF", None, 9_900, 2),
+    ]
+    lines += [RuleLine(f"X{i}", None, f"X{i}", None, 100 * i, 1) for i in range(18)]
+    with django_assert_num_queries(4):
+        offers = order_offers(lines=lines, is_member=True, now=NOW)
+    assert len(offers) == 2 + 2  # towel, card (no gift box: nothing ≥ 300元); bundle price, clip
+    with django_assert_num_queries(2):  # no hot item in the cart: the prefetches do not run
+        order_offers(lines=lines[2:], is_member=True, now=NOW)

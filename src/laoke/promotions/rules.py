@@ -186,9 +186,10 @@ def _bundle_offers(bundle, lines: Sequence[RuleLine]) -> list[Offer]:
 
 
 def order_offers(*, lines: Sequence[RuleLine], is_member: bool, now: datetime) -> list[Offer]:
-    """Every gift-rule and bundle offer for this cart, in code order (3 queries). Members-only
-    rules are offered only when ``is_member``, still with ``member_only=True`` so that the engine
-    refuses them on a group purchase (团购: no member benefits)."""
+    """Every gift-rule and bundle offer for this cart, in code order (4 queries; 2 when no
+    bundle's hot item is in the cart). Members-only rules are offered only when ``is_member``,
+    still with ``member_only=True`` so that the engine refuses them on a group purchase (团购: no
+    member benefits)."""
     lines = list(lines)
     out: list[Offer] = []
     for rule in selectors.gift_rule_list().filter(selectors.in_window(now)).order_by("pk"):
