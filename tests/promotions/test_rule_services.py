@@ -236,6 +236,8 @@ def test_bundle_sets_price_and_gifts(bundle, member, hot_qty, scarf_qty, sets):
         cards = _bundle_cards_issue(member=member, order_ref="B-1", lines=lines, now=NOW)
         again = _bundle_cards_issue(member=member, order_ref="B-1", lines=lines, now=NOW)
     assert len(cards) == sets and [c.pk for c in again] == [c.pk for c in cards]
+    audits = AuditEntry.objects.filter(action="bundle.cards_issue", object_id="B-1")
+    assert [a.after["issued"] for a in audits] == ([[c.code for c in cards]] if sets else [])
 
 
 def test_bundle_validation(bundle):

@@ -492,19 +492,38 @@ def _bundle_cards_issue(
     _require_atomic()
     if member is None:
         return []
+    if not order_ref or len(order_ref) > 64:
+        raise _bad("order_ref")
     out: list[Coupon] = []
+    fresh, skipped = [], {}
     bundles = selectors.bundle_list().filter(selectors.in_window(now), free_shipping_template__isnull=False)
     for bundle in bundles.order_by("pk"):
         sets, _ = bundle_sets(bundle, lines)
         for n in range(1, sets + 1):
             key = f"bundle:{order_ref}:{bundle.pk}:{n}"
+            existing = Coupon.objects.filter(issue_key=key).first()
+            if existing is not None:
+                out.append(existing)
+                continue
             try:
                 with transaction.atomic():
-                    out.append(
-                        _coupon_issue(template=bundle.free_shipping_template, member=member, key=key, now=now)
+                    coupon = _coupon_issue(
+                        template=bundle.free_shipping_template, member=member, key=key, now=now
                     )
-            except DomainError:
+            except DomainError as exc:
+                skipped[str(bundle.pk)] = exc.code
                 break
+            except IntegrityError:  # the same order settled concurrently: its card stands
+                coupon = Coupon.objects.get(issue_key=key)
+            out.append(coupon)
+            fresh.append(coupon.code)
+    if fresh or skipped:
+        audit_write(
+            action="bundle.cards_issue",
+            object_type="promotions.order",
+            object_id=order_ref,
+            after={"member": member.pk, "issued": fresh, "skipped": skipped},
+        )
     return out
 
 
