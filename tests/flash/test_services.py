@@ -279,3 +279,15 @@ def test_a_merged_members_claims_follow_the_survivor(zone):
     member_merge(source_id=a.pk, target_id=b.pk)
     assert FlashClaim.objects.get().member_id == b.pk
     assert code_of(claim, p, b, order="B") == "FLASH_LIMIT_REACHED"
+
+
+def test_a_claim_is_seven_queries(zone, django_assert_num_queries):
+    """The hot path: settings, today's stock row with its item, the member's statistics, then the
+    savepoint around INSERT claim + guarded UPDATE (7; +2 for the helper's atomic(), a savepoint
+    pair inside the test's transaction)."""
+    p = product()
+    item(p)
+    services.flash_tick(NOW)
+    m = member()
+    with django_assert_num_queries(7 + 2):
+        claim(p, m)

@@ -443,6 +443,22 @@ def flash_tick(now: datetime) -> dict[str, int]:
 # --- claim and release (inside settlement's transaction) ----------------------------------------------
 
 
+def _today_day(product_id: int, today: date, zone: FlashZone) -> FlashDay | None:
+    """Today's stock row of the product's running item, with its item (one query on the hot
+    path; the tick normally created it — if not yet, it is created here)."""
+    day = (
+        FlashDay.objects.select_related("item")
+        .filter(day=today, item__product_id=product_id, item__slot__lte=zone.items_per_day)
+        .filter(item__status=FlashItemStatus.PUBLISHED, item__run_start__lte=today, item__run_end__gt=today)
+        .order_by("item__slot", "item_id")[:1]
+    )
+    found = next(iter(day), None)
+    if found is not None:
+        return found
+    item = next((i for i in flash_schedule(today, zone=zone) if i.product_id == product_id), None)
+    return _open_day(item, today, zone) if item is not None else None
+
+
 def _claim_unguarded(day: FlashDay, claim: FlashClaim) -> FlashClaim:
     """The negative control's read-check-write (tests only): see ``_UNGUARDED_FOR_TESTS``."""
     qs = FlashDay.objects.filter(pk=day.pk)
@@ -471,21 +487,25 @@ def _flash_claim(
         raise DomainError(FIELD_INVALID, field="quantity")
     zone = FlashZone.objects.filter(pk=ZONE_PK).first() or FlashZone(pk=ZONE_PK)
     today = business_date(now)
-    item = next((i for i in flash_schedule(today, zone=zone) if i.product_id == product_id), None)
-    if item is None:
+    day = _today_day(product_id, today, zone)
+    if day is None:
         raise DomainError(E.NOT_ON_SALE)
-    day = FlashDay.objects.filter(item=item, day=today).first() or _open_day(item, today, zone)
+    item = day.item
     if not day.opens_at <= now < day.ends_at:
         raise DomainError(E.NOT_ON_SALE)
     if not is_eligible(member, zone=zone, today=today):
         raise DomainError(E.NOT_ELIGIBLE)
     if quantity > zone.per_member_limit:
         raise DomainError(E.LIMIT_REACHED, field="quantity", limit=zone.per_member_limit)
-    held = FlashClaim.objects.filter(day=day, member=member, state=ClaimState.CLAIMED).first()
-    if held is not None:
-        if held.order_ref == order_ref and held.quantity == quantity:
-            return held
-        raise DomainError(E.LIMIT_REACHED, limit=zone.per_member_limit)
+
+    def held_check() -> FlashClaim | None:
+        held = FlashClaim.objects.filter(day=day, member=member, state=ClaimState.CLAIMED).first()
+        if held is not None:
+            if held.order_ref == order_ref and held.quantity == quantity:
+                return held  # the same order claiming again: its claim
+            raise DomainError(E.LIMIT_REACHED, limit=zone.per_member_limit)
+        return None
+
     claim = FlashClaim(
         item=item,
         day=day,
@@ -498,7 +518,7 @@ def _flash_claim(
     try:
         with transaction.atomic():
             if _UNGUARDED_FOR_TESTS:
-                return _claim_unguarded(day, claim)
+                return held_check() or _claim_unguarded(day, claim)
             # The claim first: a member's duplicate fails on the unique index before it queues on
             # the day's (hot) stock row; a sold-out day rolls the claim back with the savepoint.
             claim.save(force_insert=True)
@@ -508,6 +528,11 @@ def _flash_claim(
             if taken != 1:
                 raise DomainError(E.SOLD_OUT)
     except IntegrityError as exc:
+        # The member holds a claim on this item-day (the unique index said so; the savepoint
+        # undid this attempt): the same order gets its claim back, any other is over the limit.
+        found = held_check()
+        if found is not None:
+            return found
         raise DomainError(E.LIMIT_REACHED, limit=zone.per_member_limit) from exc
     return claim
 
