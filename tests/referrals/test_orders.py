@@ -235,3 +235,13 @@ def test_a_subsidy_rule_names_a_product_or_a_category(frozen, catalog):
     first = subsidy_rule_save(product=catalog["suv"], amount_fen=100_000)
     again = subsidy_rule_save(product=catalog["suv"], amount_fen=120_000)
     assert again.pk == first.pk and again.amount_fen == 120_000
+
+
+def test_query_count_of_a_referred_members_order_is_pinned(
+    preset, old, new, catalog, django_assert_num_queries
+):
+    referral_register(new_member=new, referrer_ref=old.code)
+    lines = [(catalog["sedan"].pk, 1, 100), (catalog["mat"].pk, 2, 200)]
+    # referral, sale insert, programme, product rules, category rules (none: stop)
+    with transaction.atomic(), django_assert_num_queries(5):
+        _referral_order_paid(member=new, order_ref="O-1", paid_fen=300, lines=lines, now=NOW)
