@@ -23,9 +23,11 @@ from laoke.catalog.models import Category, GiftItem, GiftStock, Product
 from laoke.catalog.services import category_create, gift_item_create, gift_stock_adjust, product_create
 from laoke.core import clock
 from laoke.core.audit import audit_write
+from laoke.core.errors import DomainError
 from laoke.core.models import AuditEntry, Store
 from laoke.core.roles import ROLE_PERMISSIONS
 from laoke.core.services import staff_user_create, store_create
+from laoke.flash.services import flash_presets_install
 from laoke.members.models import (
     Agreement,
     AttributeDefinition,
@@ -48,13 +50,18 @@ from laoke.members.services import (
     tag_create,
 )
 from laoke.members.validation import normalize_mobile, parse_addresses
+from laoke.orders.checkout import CheckoutIn, LineIn
+from laoke.orders.models import Order, PaymentMethod
+from laoke.orders.services import order_deliver, order_refund, order_settle, order_ship
 from laoke.points.earning import _points_earn
 from laoke.points.models import GiftLevel
 from laoke.points.presets import points_presets_install
 from laoke.points.rules import EarnLine
 from laoke.points.services import gift_offer_add
 from laoke.promotions.models import CouponTemplate
+from laoke.promotions.presets import promotions_presets_install
 from laoke.promotions.services import coupon_template_create
+from laoke.referrals.services import referrals_presets_install
 from laoke.shipping.presets import shipping_presets_install
 from laoke.stats.services import _stats_add
 from laoke.tiers.presets import tier_presets_install
@@ -359,7 +366,7 @@ def _value(rng: random.Random, stores: list[Store]) -> dict:
         with transaction.atomic(durable=True):  # historical spend, as an order import adds it
             for pk, spend in zip(graded, spends, strict=True):
                 member = Member.objects.get(pk=pk)
-                _stats_add(member=member, spend_fen=spend, orders=1)
+                _stats_add(member=member, spend_fen=spend, orders=1, at=clock.now() - timedelta(days=180))
                 _tiers_evaluate(member=member, reason="演示：历史消费")
             audit_write(action="demo.grades", object_type="demo", after={"members": len(graded)})
     earners = rng.sample(ids, min(len(ids), 200))
@@ -391,6 +398,54 @@ def _value(rng: random.Random, stores: list[Store]) -> dict:
         "wallets": len(wallets),
         "card_batch": batch.code,
     }
+
+
+def _orders(rng: random.Random, stores: list[Store], n: int = 60) -> dict:
+    """Seed 001's promotion rules (满就送, towel, gift box, guarantee card), the flash zone with two
+    items, the referral preset; then ``n`` orders settled through the real settlement (tier
+    prices, coupons, points and wallet, postage), some delivered, a few returned."""
+    promotions_presets_install()
+    flash_presets_install(demo_items=True)
+    referrals_presets_install()
+    if Order.objects.exists():
+        return {"orders": Order.objects.count()}
+    skus = list(
+        Product.objects.filter(is_active=True, list_price_fen__gt=0)
+        .exclude(sku__startswith="GIFT-")
+        .values_list("sku", flat=True)
+    )
+    buyers = list(
+        Member.objects.filter(status=Member.Status.ACTIVE).exclude(province="").order_by("pk")[: n * 2]
+    )
+    settled = []
+    for i in range(n):
+        member = buyers[rng.randrange(len(buyers))] if buyers and rng.random() < 0.85 else None
+        lines = tuple(
+            LineIn(sku=sku, quantity=rng.randint(1, 2)) for sku in rng.sample(skus, rng.randint(1, 3))
+        )
+        delivery = rng.random() < 0.6
+        request = CheckoutIn(
+            lines=lines,
+            member_id=member.pk if member else None,
+            store_id=stores[i % len(stores)].pk,
+            channel="online" if delivery else "store",
+            courier="normal" if delivery else "",
+            province=(member.province if member else "浙江省") if delivery else "",
+            payment_method=PaymentMethod.COD if delivery and rng.random() < 0.2 else PaymentMethod.ONLINE,
+        )
+        try:
+            settled.append(order_settle(request=request))
+        except DomainError:  # e.g. an address the shipping rules cannot place: skip, as a cashier would
+            continue
+    for order in settled[::4]:
+        if order.courier:
+            order_ship(order_id=order.pk)
+            order_deliver(order_id=order.pk)
+    for order in settled[::15]:
+        order_refund(
+            order_id=order.pk, key=f"demo-return-{order.number}", reason="演示：退货", override_window=True
+        )
+    return {"orders": len(settled)}
 
 
 def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
@@ -470,6 +525,7 @@ def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
             audit_write(action="demo.members", object_type="demo", after={"seed": seed, "members": n_members})
     n_members = Member.objects.count()
     value = _value(rng, stores)
+    value.update(_orders(rng, stores))
     with transaction.atomic(durable=True):
         audit_write(
             action="demo.load", object_type="demo", after={"seed": seed, "members": n_members, **value}
