@@ -43,11 +43,12 @@ test: install-dev
 	$(BIN)/pytest
 
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/laoke_bench
-BENCHES = bench bench.tiers bench.points bench.cards bench.shipping
+BENCHES = bench bench.tiers bench.points bench.cards bench.shipping bench.promotions bench.flash
 bench: install-dev
 	@if pg_isready -q -h 127.0.0.1 2>/dev/null; then \
 		for b in $(BENCHES); do BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m $$b || exit 1; done; \
-		BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.ledger; \
+		BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.ledger || exit 1; \
+		BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.settlement; \
 	else echo "(no PostgreSQL on 127.0.0.1: SQLite figures only)"; \
 		for b in $(BENCHES); do $(BIN)/python -m $$b || exit 1; done; fi
 

@@ -52,3 +52,21 @@ def test_roles_see_only_the_value_they_may_read(staff, member):
     assert 'data-testid="wallet-balance"' not in html and "¥487.66" not in html
     html = _client(staff, "cashier").get(f"/admin/console/member/{member.pk}/").content.decode()
     assert 'data-testid="wallet-balance"' in html
+
+
+def test_orders_card_shows_figures_and_recent_orders(staff, db):
+    from laoke.orders import services
+    from laoke.orders.checkout import CheckoutIn, LineIn
+    from tests.orders.conftest import NOW, Shop
+
+    with clock.frozen(NOW):
+        shop = Shop()
+        m = shop.member()
+        order = services.order_settle(
+            request=CheckoutIn(lines=(LineIn(sku="TEE", quantity=2),), member_id=m.pk)
+        )
+    html = _client(staff, "admin").get(f"/admin/console/member/{m.pk}/").content.decode()
+    assert 'data-testid="order-stats"' in html and order.number in html
+    assert "¥228.00" in html  # 2 × 120元 at 95折, the member's net spend
+    html = _client(staff, "redemption_clerk").get(f"/admin/console/member/{m.pk}/").content
+    assert b'data-testid="order-stats"' not in html

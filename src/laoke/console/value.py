@@ -7,10 +7,13 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from laoke.cards.selectors import wallet_history, wallet_summary
+from laoke.catalog.models import Category
 from laoke.core import clock
 from laoke.core.money import format_yuan, rate_label
 from laoke.members.models import Member
+from laoke.orders.selectors import member_orders
 from laoke.points.selectors import member_lots, points_balance, points_history, signed_amount
+from laoke.stats.selectors import member_profile
 from laoke.tiers.selectors import current_level, tier_history, tier_of
 
 HISTORY_ROWS = 20
@@ -115,5 +118,33 @@ def member_value(user, member: Member) -> dict:
             "balance": format_yuan(summary["balance_fen"]),
             "closed": summary["closed"],
             "history": _movements(wallet_history(account), account.pk) if account else [],
+        }
+    if user.has_perm("orders.view_order"):
+        p = member_profile(member, today=clock.today(), top=5)
+        names = dict(
+            Category.objects.filter(pk__in=[c for c, _s, _q in p.categories]).values_list("pk", "name")
+        )
+        out["orders"] = {
+            "count": p.order_count,
+            "spend": format_yuan(p.spend_total_fen),
+            "average": format_yuan(p.average_basket_fen),
+            "last_12_months": format_yuan(p.last_12_months_spend_fen),
+            "discount_share": f"{p.discount_share_bp / 100:.1f}%",
+            "first": _local(p.first_order_at),
+            "last": _local(p.last_order_at),
+            "categories": [
+                {"name": names.get(c, c), "spend": format_yuan(spend), "units": units}
+                for c, spend, units in p.categories
+            ],
+            "recent": [
+                {
+                    "id": o.pk,
+                    "number": o.number,
+                    "at": _local(o.paid_at),
+                    "status": o.get_status_display(),
+                    "total": format_yuan(o.total_fen),
+                }
+                for o in member_orders(member, limit=HISTORY_ROWS)
+            ],
         }
     return out
