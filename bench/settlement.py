@@ -11,8 +11,9 @@ a. settlements/s through ``order_settle`` (one durable transaction: member lock,
    and lines, coupon, points spent, wallet debited, points earned, statistics, tier, 满就送,
    referral, audit) at 1 and 8 client processes, each client cycling through its own members;
    a cart of 3 lines (TEE × 2, TEA × 1, special-sale SALE × 1), a 满100减10 coupon, wallet 50元 +
-   300 points, normal courier to 浙江. Also 8 clients on one hot member (serialised by the
-   member's row lock: its ceiling is one client's rate).
+   300 points, normal courier to 浙江. Every member has settled one big order first (its
+   statistics rows exist, top tier), so each measured settlement is a steady-state one. Also 8
+   clients on one hot member (serialised by the member's row lock), shown next to 1 client.
 b. pgbench replaying the settlement's own SQL: one settlement is captured statement by statement
    (``execute_wrapper``, literal SQL as psycopg sends it) and turned into a pgbench script:
    BEGIN, the same statements, COMMIT. What must differ per transaction is a pgbench variable:
@@ -21,7 +22,8 @@ b. pgbench replaying the settlement's own SQL: one settlement is captured statem
    members-per-client, the same members as (a)), an issued coupon of that member, and every id an
    INSERT … RETURNING produced (``\\gset``). The replay adds one helper SELECT per transaction.
    Ratio = ours / replay: what Django and our Python cost on top of the SQL itself (goal ≥ 0.5).
-c. pgbench's built-in tpcb-like (scale = clients) on the same server, a second baseline.
+c. pgbench's built-in tpcb-like on the same server (scale 8: uncontended at 1 and at 8 clients), a
+   second baseline.
 d. POST /api/v1/orders/quote through the real server (gunicorn, 2 workers × 4 threads, as
    ``laoke serve``) on loopback, under an open-loop load: requests are sent on a fixed clock
    whatever the responses do, and latency runs from the scheduled send time (no coordinated
