@@ -291,3 +291,19 @@ def test_odoo_63106_stacked_coupons_never_drive_a_total_below_zero(shop):
     assert order.goods_net_fen == 0 and order.total_fen == 0 and order.cash_fen == 0
     assert sum(oc.discount_fen for oc in order.coupons.all()) == 11_400  # capped at the stage input
     assert Coupon.objects.filter(state=CouponState.REDEEMED).count() == 3
+
+
+def test_orders_tick_completes_orders_after_the_return_window(shop):
+    m = shop.member()
+    member_order = services.order_settle(request=checkout(m, ("TEE", 1)))
+    walk_in = services.order_settle(request=checkout(None, ("TEE", 1)))
+    now = clock.now()
+    assert services.orders_tick(now + timedelta(days=7, minutes=1)).completed == 1  # the walk-in (7 days)
+    walk_in.refresh_from_db()
+    assert walk_in.status == OrderStatus.COMPLETED
+    assert services.orders_tick(now + timedelta(days=15, minutes=1)).completed == 1  # the member's (15)
+    member_order.refresh_from_db()
+    assert member_order.status == OrderStatus.COMPLETED
+    with clock.frozen(now + timedelta(days=15, minutes=1)), pytest.raises(DomainError) as e:
+        services.order_refund(order_id=member_order.pk, key="too-late")
+    assert e.value.error.code == "ORDER_RETURN_WINDOW_CLOSED"
