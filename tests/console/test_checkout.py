@@ -275,6 +275,8 @@ def test_discount_approval_request_approve_and_use(staff, shop, member):
     cashier_user = staff("cashier", password="console-pass-1")
     cashier = Client()
     cashier.login(username=cashier_user.username, password="console-pass-1")
+    r = cashier.get("/admin/orders/discountapproval/add/")
+    assert r.status_code == 200 and 'name="member_text"' in r.content.decode()
     r = cashier.post(
         "/admin/orders/discountapproval/add/",
         {"member_text": "13800001111", "order_total": "5250", "amount": "200", "reason": "老客户大单"},

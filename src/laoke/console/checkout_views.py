@@ -29,8 +29,7 @@ from laoke.core.admin import request_lang
 from laoke.core.errors import DomainError
 from laoke.core.money import MoneyFormatError, format_yuan, yuan_to_fen
 from laoke.members.models import Member
-from laoke.members.selectors import can_see_pii, mask_mobile, member_search, member_visible_queryset
-from laoke.members.validation import mobile_national
+from laoke.members.selectors import mask_mobile, member_search, member_visible_queryset
 from laoke.orders import selectors as order_selectors
 from laoke.orders import services
 from laoke.orders.checkout import CheckoutIn, LineIn
@@ -84,8 +83,8 @@ def _member_panel(user, member: Member) -> dict:
     level = current_level(member=member)
     wallet = wallet_summary(member=member)
     pts = points_balance(member=member)
-    mobile = member.mobile
-    shown = (mobile_national(mobile) if can_see_pii(user) else mask_mobile(mobile)) if mobile else ""
+    # Always masked at the till (the cashier typed it; a full view would be a PII view to audit).
+    shown = mask_mobile(member.mobile) if member.mobile else ""
     coupons = []
     for u in usable_coupons(member):
         tpl = u.coupon.template
