@@ -354,3 +354,50 @@ def test_order_settings_through_the_service(staff, shop):
     assert cashier.get(url).status_code == 200
     cashier.post(url, {"return_days_member": "1"})
     assert OrderSettings.objects.get().return_days_member == 20
+
+
+def test_quote_lists_rules_that_did_not_apply_and_group_purchase(staff, shop, member):
+    coupon = shop.coupon(member)  # 满100减10: the socks alone (a special sale) do not reach it
+    client = _client(staff, "cashier", lang="en")
+    r = client.post(URL, _cart(member, action="quote", lines=(("SALE", 1),), coupon=[coupon.code]))
+    html = r.content.decode()
+    assert r.status_code == 200, html[:3000]
+    not_applied = re.search(r'data-testid="quote-not-applied">(.*?)</ul>', html, re.S).group(1)
+    assert "满100减10" in not_applied and "not eligible" in not_applied
+    # a group purchase: no member benefits (no tier discount), the reason is shown
+    r = client.post(URL, _cart(member, action="quote", lines=(("TEE", 1),), group_purchase="1"))
+    html = r.content.decode()
+    assert r.status_code == 200, html[:3000]
+    assert "group purchase: no member benefits" in html
+    assert 'data-testid="quote-total">¥120.00<' in html
+
+
+def test_cod_delivery_order(staff, shop, member):
+    client = _client(staff, "cashier")
+    order = _settle(client, member, fulfil="courier", address=ADDRESS, payment_method="cod", key="cod-1")
+    assert order.payment_method == "cod" and order.courier == "normal" and order.status == OrderStatus.PAID
+    assert order.ship_province
+
+
+def test_a_settlement_still_running_is_not_started_twice(staff, shop, member):
+    """The second of two concurrent clicks finds the page key claimed: it says so, settles nothing."""
+    import dataclasses
+
+    from laoke.console.checkout_views import SCOPE, _checkout_in, _read_form
+    from laoke.core import idempotency
+
+    user = staff("cashier", password="console-pass-1")
+    client = Client()
+    assert client.login(username=user.username, password="console-pass-1")
+    data = _cart(member, action="settle", key="running-1")
+
+    class Post(dict):
+        def getlist(self, k):
+            v = self.get(k, [])
+            return v if isinstance(v, list) else [v]
+
+    req = _checkout_in(_read_form(Post(data)), member)
+    idempotency.claim(scope=f"{SCOPE}@{user.pk}", key="running-1", payload=dataclasses.asdict(req))
+    r = client.post(URL, data)
+    assert r.status_code == 422 and 'data-testid="checkout-error"' in r.content.decode()
+    assert Order.objects.count() == 0
