@@ -88,3 +88,28 @@ def test_stock_and_claims_are_read_only(staff, zone):
     assert r.status_code == 200 and "O1" in r.content.decode() and 'name="_save"' not in r.content.decode()
     cashier = login(staff, "cashier")
     assert cashier.get(f"{A}/flashclaim/").status_code == 403
+
+
+def test_zone_settings_change_through_the_service(staff, zone):
+    client = login(staff, "marketer")
+    assert client.get(f"{A}/flashzone/").status_code == 200
+    assert client.get(f"{A}/flashzone/add/").status_code == 403  # one row, installed by the presets
+    data = {
+        "items_per_day": "2",
+        "units_per_day": "10",
+        "units_per_day_holiday": "30",
+        "step_bp": "1000",
+        "opening_time": "09:30:00",
+        "rotation_days": "10",
+        "per_member_limit": "1",
+        "old_customers_only": "on",
+        "old_customer_min_orders": "1",
+        "old_customer_window_months": "",
+    }
+    r = client.post(f"{A}/flashzone/1/change/", {**data, "step_bp": "0"})
+    assert r.status_code == 200  # refused on the form
+    r = client.post(f"{A}/flashzone/1/change/", data)
+    assert r.status_code == 302, r.content.decode()[:3000]
+    entry = AuditEntry.objects.get(action="flash_zone.update")
+    assert entry.after == {"units_per_day_holiday": 30, "opening_time": "09:30:00"}
+    assert entry.actor_id == client.user.pk

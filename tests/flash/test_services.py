@@ -291,3 +291,20 @@ def test_a_claim_is_seven_queries(zone, django_assert_num_queries):
     m = member()
     with django_assert_num_queries(7 + 2):
         claim(p, m)
+
+
+def test_the_huey_task_runs_the_tick(zone):
+    from laoke.flash.tasks import flash_tick_periodic
+
+    item(slot=1)
+    assert flash_tick_periodic.call_local() == {"ended": 0, "started": 0, "opened": 1}
+    assert flash_tick_periodic.call_local()["opened"] == 0
+
+
+def test_offer_when_sold_out(zone):
+    p = product()
+    item(p)
+    services.flash_zone_update(data={"units_per_day": 1})
+    claim(p, member())
+    offer = selectors.flash_offer(product_id=p.pk, member=member(), now=NOW)
+    assert (offer.units_left, offer.reason_code) == (0, "FLASH_SOLD_OUT")
