@@ -170,6 +170,8 @@ LAOKE_LOGIN_WINDOW_SECONDS = int(os.environ.get("LAOKE_LOGIN_WINDOW_SECONDS", "9
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Where members reach the H5 pages (QR codes of shareable coupons point there).
+LAOKE_PUBLIC_URL = os.environ.get("LAOKE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

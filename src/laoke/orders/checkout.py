@@ -95,6 +95,7 @@ class Prepared:
     tier_code: str = ""
     destination: Any = None
     offers: list[dict] = field(default_factory=list)  # what rules contributed (for the explanation)
+    rule_lines: tuple[RuleLine, ...] = ()  # the cart as the promotions rules see it
 
 
 def order_settings() -> OrderSettings:
@@ -445,4 +446,5 @@ def prepare(req: CheckoutIn, *, now: datetime, lock: bool = False) -> Prepared:
         tier_code=ctx.tier_code,
         destination=dest,
         offers=[{"code": o.code, "label": o.label, "gift_item_id": o.gift_item_id} for o in offers],
+        rule_lines=tuple(rule_lines),
     )

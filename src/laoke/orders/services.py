@@ -29,7 +29,7 @@ from laoke.flash.services import _flash_claim, _flash_release
 from laoke.points.earning import _points_earn, _points_reverse, _points_spend
 from laoke.points.models import PointsEarning, PointsProgramme
 from laoke.points.rules import EarnLine
-from laoke.promotions.rule_services import _full_send_issue, _full_send_revoke
+from laoke.promotions.rule_services import _bundle_cards_issue, _full_send_issue, _full_send_revoke
 from laoke.promotions.services import _coupon_redeem, _coupon_release
 from laoke.referrals.services import _referral_order_paid, _referral_order_refunded
 from laoke.stats.services import _stats_add
@@ -192,6 +192,8 @@ def order_settle(
                 raise DomainError(E.ORDER_APPROVAL_INVALID, field="approval_id")
         if member is not None:
             _book_member(order, result, member, now)
+            if not order.group_purchase:
+                _bundle_cards_issue(member=member, order_ref=number, lines=prep.rule_lines, now=now)
         audit_write(
             action="order.settle",
             obj=order,
