@@ -27,7 +27,7 @@ from laoke.cards.selectors import wallet_summary
 from laoke.core import clock, idempotency
 from laoke.core.admin import request_lang
 from laoke.core.errors import DomainError
-from laoke.core.money import MoneyFormatError, format_yuan, yuan_to_fen
+from laoke.core.money import MoneyFormatError, format_yuan, rate_label, yuan_to_fen
 from laoke.members.models import Member
 from laoke.members.selectors import mask_mobile, member_search, member_visible_queryset
 from laoke.orders import selectors as order_selectors
@@ -216,8 +216,10 @@ def _checkout_in(form: dict, member: Member | None) -> CheckoutIn:
 
 def _labels(prepared) -> dict[str, str]:
     """Benefit code → what the cashier reads (the coupon's or rule's name)."""
+    rate = prepared.order.member.price_rate_bp
+    tier = _("tier discount")
     labels = {
-        "tier": _("tier discount"),
+        "tier": f"{tier} ({rate_label(rate)})" if rate < 10_000 else tier,
         "member_price": _("member special price"),
         "flash": _("flash-zone price"),
         "points": _("points"),
