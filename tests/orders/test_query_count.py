@@ -4,7 +4,7 @@ paths"), on SQLite, for a representative cart: 2 lines (TEE × 2 and the special
 
 The member has settled one order before (steady state: the statistics rows, the tier row, the
 order-settings row and an earned points lot exist). A member's first order costs more: about 120
-statements instead of 98, for the get-or-create of the statistics and tier rows and the first
+statements instead of 99, for the get-or-create of the statistics and tier rows and the first
 tier change (history, audit).
 
 Each figure is pinned twice: the total (what a regression shows first) and per statement kind and
@@ -12,7 +12,7 @@ table, so a failure says where the change is. The counts include SAVEPOINT / REL
 PostgreSQL each is a round trip like any query. The durable transaction's own savepoint appears
 because the test runs inside pytest-django's transaction (in production it is BEGIN … COMMIT).
 
-Where they come from — settlement (98 statements):
+Where they come from — settlement (99 statements):
 
 - prepare, the same reads as a quote (25, below), with the member row locked first;
 - the order: SAVEPOINT + INSERT orders_order + RELEASE (the number is drawn in a savepoint so a
@@ -36,7 +36,8 @@ Where they come from — settlement (98 statements):
   points_pointsearning (transfer and lot);
 - statistics: three guarded ``UPDATE … SET x = x + d`` (member, month, category);
 - tier re-evaluation: programme, levels, the member's tier row (locked), the statistics;
-- 满就送 rules, the referral (none), the audit row, RELEASE.
+- 满就送 rules, the referral (none), the bundles again (free-shipping cards: the same rows
+  ``order_offers`` read in prepare), the audit row, RELEASE.
 
 Quote (25 statements, all reads): member, products, member's tier (twice: the price rate, then
 ``tier_free_shipping_of``), the active shipping rule set with its tariff (4 queries, loaded twice:
@@ -110,7 +111,7 @@ SETTLE = Counter(QUOTE) + Counter(
         "INSERT points_pointsearningline": 1,
         "INSERT points_pointslot": 1,
         "UPDATE points_pointsearning": 1,
-        # statistics, tier, 满就送, referral, audit
+        # statistics, tier, 满就送, referral, bundle cards, audit
         "UPDATE stats_memberstats": 1,
         "UPDATE stats_membermonthstats": 1,
         "UPDATE stats_membercategorystats": 1,
@@ -119,6 +120,7 @@ SETTLE = Counter(QUOTE) + Counter(
         "SELECT stats_memberstats": 1,
         "SELECT promotions_fullsendrule": 1,
         "SELECT referrals_referral": 1,
+        "SELECT promotions_bundle": 1,
         "INSERT core_auditentry": 1,
         # the durable transaction (1), the order number (1), the wallet account's get-or-create
         # (1), two per ledger transfer (6)
@@ -175,4 +177,4 @@ def test_settle_query_count(steady):
     with CaptureQueriesContext(connection) as ctx:
         order = services.order_settle(request=cart(member, coupon))
     assert (order.total_fen, order.wallet_fen, order.points_used) == (26_800, 5_000, 300)
-    assert (len(ctx), kinds(ctx)) == (98, SETTLE)
+    assert (len(ctx), kinds(ctx)) == (99, SETTLE)
