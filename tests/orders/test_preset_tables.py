@@ -195,7 +195,9 @@ def world(shop, django_user_model):
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_seed_presets_row(world, row):
     rules, templates, who = world
-    _name, kind, lines, coupon, courier, province, prefer_gift, group, net, postage, towels, boxes, cards = row
+    _name, kind, lines, coupon, courier, province, prefer_gift, group, net, postage, towels, boxes, cards = (
+        row
+    )
     m = who(kind)
     codes = (coupon_issue(template=templates[coupon], member=m).code,) if coupon else ()
     q = services.order_quote(

@@ -3,9 +3,12 @@
 A transfer moves ``amount`` (> 0, in the account's unit: fen for money, points for points)
 *from* its ``debit`` account (balance goes down) *to* its ``credit`` account (balance goes up),
 so every transfer is zero-sum by construction and the sum of all balances of one unit never
-changes. ``Account.balance`` is a cache kept in the same transaction by guarded UPDATEs; the
-database refuses a negative balance unless the account allows it, and ``ledger_check`` proves
-the cache equals the sum of transfers.
+changes. ``Account.balance`` of a member's or group's account is a cache kept in the same
+transaction by guarded UPDATEs; the database refuses a negative balance unless the account allows
+it, and ``ledger_check`` proves the cache equals the sum of transfers. System accounts (card
+float, points liability, wallet spent …) may go negative and are on the other side of almost every
+transfer: they keep no cached balance (it stays 0), their balance is the sum of their transfers
+(``services.account_balance``) — otherwise every settlement in the shop would queue on their rows.
 """
 
 from __future__ import annotations

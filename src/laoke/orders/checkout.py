@@ -22,14 +22,14 @@ from laoke.core.errors import FIELD_INVALID, DomainError
 from laoke.core.models import Store
 from laoke.flash.selectors import flash_offer
 from laoke.members.models import Member
+from laoke.points.lots import available as available_points
 from laoke.points.models import PointsProgramme
-from laoke.points.selectors import points_balance
 from laoke.promotions import error_codes as PE
 from laoke.promotions.models import Coupon, CouponKind, CouponState
 from laoke.promotions.rules import RuleLine, member_prices, order_offers
 from laoke.shipping.models import Courier
 from laoke.shipping.quote import destination_resolve, shipping_offers
-from laoke.shipping.selectors import active_rule_set, member_kind_of, tariff_of, tier_free_shipping_of
+from laoke.shipping.selectors import active_rule_set, member_kind_of, tariff_of
 from laoke.tiers.selectors import current_level
 
 from . import error_codes as E
@@ -96,6 +96,7 @@ class Prepared:
     destination: Any = None
     offers: list[dict] = field(default_factory=list)  # what rules contributed (for the explanation)
     rule_lines: tuple[RuleLine, ...] = ()  # the cart as the promotions rules see it
+    points_active: bool = False  # a member and an active points programme: points are earned
 
 
 def order_settings() -> OrderSettings:
@@ -226,7 +227,7 @@ def _offer_benefit(offer) -> Benefit:
 SHIP_PREFIX = "#ship:"
 
 
-def _shipping(req: CheckoutIn, member: Member | None, member_kind: str, card: Coupon | None):
+def _shipping(req: CheckoutIn, tariff, member_kind: str, tier_free_shipping: bool, card: Coupon | None):
     """(ShippingQuote, shipping-stage benefits, destination, whether a rule offers free shipping
     *or* the gift — seed 001's new customers: 包邮或者赠送小方巾). A free-shipping card (包邮卡) is
     priced by the shipping rules (its own rows: free normal courier, the remote reading, nothing
@@ -234,10 +235,8 @@ def _shipping(req: CheckoutIn, member: Member | None, member_kind: str, card: Co
     won."""
     if not req.courier:
         return ShippingQuote(), [], None, False
-    rule_set = active_rule_set()
-    if rule_set is None:
+    if tariff is None:
         raise DomainError(E.ORDER_NO_SHIPPING_RULES, field="courier")
-    tariff = tariff_of(rule_set)
     dest = destination_resolve(
         address=req.address or None,
         province=None if req.address else (req.province or None),
@@ -249,7 +248,7 @@ def _shipping(req: CheckoutIn, member: Member | None, member_kind: str, card: Co
         courier=req.courier,
         destination=dest,
         free_shipping_card=card is not None,
-        tier_free_shipping=tier_free_shipping_of(member=member),
+        tier_free_shipping=tier_free_shipping,
         prefer_gift=req.prefer_gift,
     )
     benefits = []
@@ -316,10 +315,9 @@ def prepare(req: CheckoutIn, *, now: datetime, lock: bool = False) -> Prepared:
     )
     # Member kind (old/new) is read before this order is booked into the statistics.
     rule_set = active_rule_set()
+    tariff = tariff_of(rule_set) if rule_set else None
     member_kind = (
-        member_kind_of(member=member, tariff=tariff_of(rule_set))
-        if rule_set
-        else ("non_member" if member is None else "")
+        member_kind_of(member=member, tariff=tariff) if tariff else ("non_member" if member is None else "")
     )
     specials = member_prices(product_ids=[p.pk for p in products.values()], now=now) if is_member else {}
     lines, rule_lines, flash_refs, refs_by_sku = [], [], [], {}
@@ -386,7 +384,11 @@ def prepare(req: CheckoutIn, *, now: datetime, lock: bool = False) -> Prepared:
     if len(cards) > 1:
         raise DomainError(E.ORDER_COUPONS_EXCLUSIVE, field="coupon_codes", a=cards[0].code, b=cards[1].code)
     ship_quote, ship_benefits, dest, gift_alternative = _shipping(
-        req, member, member_kind or "non_member", cards[0] if cards else None
+        req,
+        tariff,
+        member_kind or "non_member",
+        bool(level and level.free_shipping),  # the level that prices the member (own or group's)
+        cards[0] if cards else None,
     )
     benefits: list[Benefit] = [
         coupon_benefit(c, refs_by_sku)
@@ -418,10 +420,11 @@ def prepare(req: CheckoutIn, *, now: datetime, lock: bool = False) -> Prepared:
         if req.wallet_fen > wallet_available:
             raise DomainError(E.ORDER_WALLET_SHORT, field="wallet_fen", available=wallet_available)
     settings_row = order_settings()
+    points_active = member is not None and PointsProgramme.objects.filter(is_active=True).exists()
     if req.points:
-        if member is None or not PointsProgramme.objects.filter(is_active=True).exists():
+        if member is None or not points_active:
             raise _bad("points")
-        points_available = points_balance(member=member, now=now).available
+        points_available = available_points(member, now)
         if req.points > points_available:
             raise DomainError(E.ORDER_POINTS_SHORT, field="points", available=points_available)
     payment = PaymentRequest(
@@ -447,4 +450,5 @@ def prepare(req: CheckoutIn, *, now: datetime, lock: bool = False) -> Prepared:
         destination=dest,
         offers=[{"code": o.code, "label": o.label, "gift_item_id": o.gift_item_id} for o in offers],
         rule_lines=tuple(rule_lines),
+        points_active=points_active,
     )

@@ -27,7 +27,7 @@ from laoke.core.audit import audit_write, diff
 from laoke.core.errors import DomainError
 from laoke.flash.services import _flash_claim, _flash_release
 from laoke.points.earning import _points_earn, _points_reverse, _points_spend
-from laoke.points.models import PointsEarning, PointsProgramme
+from laoke.points.models import PointsEarning
 from laoke.points.rules import EarnLine
 from laoke.promotions.rule_services import _bundle_cards_issue, _full_send_issue, _full_send_revoke
 from laoke.promotions.services import _coupon_redeem, _coupon_release
@@ -191,7 +191,7 @@ def order_settle(
             ):
                 raise DomainError(E.ORDER_APPROVAL_INVALID, field="approval_id")
         if member is not None:
-            _book_member(order, result, member, now)
+            _book_member(order, result, member, now, earn_points=prep.points_active)
             if not order.group_purchase:
                 _bundle_cards_issue(member=member, order_ref=number, lines=prep.rule_lines, now=now)
         audit_write(
@@ -213,7 +213,7 @@ def order_settle(
     return order
 
 
-def _book_member(order: Order, result: SettlementResult, member, now: datetime) -> None:
+def _book_member(order: Order, result: SettlementResult, member, now: datetime, *, earn_points: bool) -> None:
     number = order.number
     key = f"order:{number}"
     if result.points_used:
@@ -223,7 +223,7 @@ def _book_member(order: Order, result: SettlementResult, member, now: datetime) 
             member=member, amount_fen=result.wallet_fen, key=key, reason="order.pay", reference=number
         )
     earn = result.earn_lines()
-    if earn and PointsProgramme.objects.filter(is_active=True).exists():
+    if earn and earn_points:
         _points_earn(member=member, key=key, reference=number, lines=[EarnLine(**d) for d in earn], at=now)
     _stats_add(
         member=member,
