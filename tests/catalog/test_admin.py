@@ -30,6 +30,7 @@ def product_form(**over):
         "list_price": "1299.00",
         "cost_price": "520.5",
         "is_active": "on",
+        "returnable": "on",
     }
     data.update(over)
     return {k: v for k, v in data.items() if v is not None}
