@@ -24,7 +24,7 @@ from laoke.cards.models import WalletClosure
 from laoke.cards.wallet import _wallet_credit, _wallet_debit
 from laoke.core import clock, idempotency
 from laoke.core.audit import audit_write, diff
-from laoke.core.errors import DomainError
+from laoke.core.errors import FIELD_INVALID, DomainError
 from laoke.flash.services import _flash_claim, _flash_release
 from laoke.points.earning import _points_earn, _points_reverse, _points_spend
 from laoke.points.models import PointsEarning
@@ -518,7 +518,7 @@ def order_review(
     *, order_id: int, level: str, text: str = "", actor=None, now: datetime | None = None
 ) -> OrderReview:
     if level not in ReviewLevel.values:
-        raise DomainError(E.ORDER_REFUND_INVALID, field="level", why="level")
+        raise DomainError(FIELD_INVALID, field="level", details={"allowed": list(ReviewLevel.values)})
     now = now or clock.now()
     with transaction.atomic(durable=True):
         order = Order.objects.select_for_update().filter(pk=order_id).first()
