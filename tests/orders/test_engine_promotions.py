@@ -1,33 +1,16 @@
 """The engine prices a coupon exactly as ``promotions.evaluate`` does when that coupon is alone in
-its stage (the promotions app turns templates into engine ``Benefit`` objects; both must agree on
-rounding and splits). Unsaved templates, no database."""
+its stage (``orders.checkout.coupon_benefit`` turns a coupon into an engine ``Benefit``; both must
+agree on rounding and splits). Unsaved templates, no database."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from laoke.orders.engine import Benefit, Cart, CartLine, Kind, MemberContext, Order, quote
+from laoke.orders.checkout import coupon_benefit
+from laoke.orders.engine import Cart, CartLine, MemberContext, Order, quote
 from laoke.promotions.evaluate import Line, evaluate
-from laoke.promotions.models import CouponKind, CouponTemplate
-
-
-def benefit_from_template(tpl: CouponTemplate, cart: Cart) -> Benefit:
-    """The mapping decision 0017 describes (the promotions app will own it)."""
-    eligible = None
-    if tpl.kind == CouponKind.COMBO:
-        eligible = frozenset(ln.ref for ln in cart.lines if ln.ref in set(tpl.product_skus))
-    kind = Kind.RATE_OFF if tpl.kind == CouponKind.PERCENT else Kind.AMOUNT_OFF
-    return Benefit(
-        code="tpl",
-        kind=kind,
-        amount_fen=tpl.amount_off_fen,
-        off_bp=tpl.rate_off_bp,
-        threshold_fen=tpl.threshold_fen,
-        cap_fen=tpl.cap_fen if tpl.kind == CouponKind.PERCENT else None,
-        eligible_refs=eligible,
-        stackable=tpl.stackable,
-    )
+from laoke.promotions.models import Coupon, CouponKind, CouponTemplate
 
 
 @settings(derandomize=True, max_examples=150, deadline=None, database=None)
@@ -59,7 +42,9 @@ def test_engine_agrees_with_promotions_evaluate(lines, kind, amount, rate, thres
             for ln in cart.lines
         ],
     )
-    r = quote(Order(cart, MemberContext(), (benefit_from_template(tpl, cart),)))
+    coupon = Coupon(code="tpl", template=tpl)
+    benefit = coupon_benefit(coupon, {ln.ref: [ln.ref] for ln in cart.lines})  # refs named like SKUs here
+    r = quote(Order(cart, MemberContext(is_member=True), (benefit,)))
     got = r.outcome("tpl")
     assert got.amount_fen == (ev.amount_fen if ev.applicable else 0)
     assert [got.allocations.get(ln.ref, 0) for ln in cart.lines] == (
