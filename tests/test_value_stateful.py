@@ -6,12 +6,13 @@ retry any of them with the same key.
 After every step: no balance below zero where it is not allowed, every cached balance equals the
 sum of its transfers, each member's points balance equals the sum of their open lots, and each
 wallet equals an independent model (recharged face values − successful debits + refunds). At the
-end of every example `ledger check` over the whole database is clean. 200 examples × 50 steps,
-derandomized (the same 10,000 steps on every run and in CI)."""
+end of every example `ledger check` over the whole database is clean. 200 examples × 50 steps
+on SQLite, the first 80 of them on PostgreSQL, derandomized (the same steps on every run)."""
 
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,7 +36,11 @@ from laoke.points.services import points_earn, points_reverse, points_spend
 from laoke.points.tick import points_tick
 from tests.cards.helpers import issue
 
-EXAMPLES, STEPS = 200, 50
+# 200 × 50 steps on SQLite (make test); 80 × 50 in CI's second pass on PostgreSQL, where each
+# example costs ~4× more round trips — the same derandomized programs, the first 80 of them, keep
+# the whole CI run within its 30 minutes (the PG race tests cover PostgreSQL's concurrency).
+EXAMPLES = 80 if os.environ.get("DATABASE_URL", "").startswith("postgres") else 200
+STEPS = 50
 CARD_FACE = 10_000  # 100元
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 _ids = itertools.count(1)
