@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 
 from laoke.cards.selectors import wallet_summary
 from laoke.catalog.models import Product
+from laoke.core import clock
 from laoke.core.errors import FIELD_INVALID, DomainError
 from laoke.core.models import Store
 from laoke.flash.selectors import flash_offer
@@ -27,6 +28,7 @@ from laoke.points.models import PointsProgramme
 from laoke.promotions import error_codes as PE
 from laoke.promotions.models import Coupon, CouponKind, CouponState
 from laoke.promotions.rules import RuleLine, member_prices, order_offers
+from laoke.promotions.services import _state_error
 from laoke.shipping.models import Courier
 from laoke.shipping.quote import destination_resolve, shipping_offers
 from laoke.shipping.selectors import active_rule_set, member_kind_of, tariff_of
@@ -102,8 +104,6 @@ class Prepared:
 def order_settings() -> OrderSettings:
     """The shop's order policies; the presets (an unsaved row) until someone changes them — a read
     never writes, so concurrent first settlements do not queue on creating the row."""
-    from laoke.core import clock
-
     return OrderSettings.objects.filter(pk=1).first() or OrderSettings(pk=1, updated_at=clock.now())
 
 
@@ -166,14 +166,8 @@ def _products(req: CheckoutIn) -> dict[str, Product]:
 def _coupon_check(coupon: Coupon, member: Member | None, now: datetime, channel_kind: str) -> None:
     if member is None or coupon.member_id != member.pk:
         raise DomainError(PE.COUPON_NOT_OWNER, field="coupon_codes")
-    if coupon.state == CouponState.REDEEMED:
-        raise DomainError(PE.COUPON_ALREADY_REDEEMED, field="coupon_codes")
-    if coupon.state == CouponState.VOIDED:
-        raise DomainError(PE.COUPON_VOIDED, field="coupon_codes")
-    if coupon.state == CouponState.EXPIRED or coupon.valid_to <= now:
-        raise DomainError(PE.COUPON_EXPIRED, field="coupon_codes")
-    if coupon.valid_from > now:
-        raise DomainError(PE.COUPON_NOT_YET_VALID, field="coupon_codes")
+    if coupon.state != CouponState.ISSUED or not coupon.valid_from <= now < coupon.valid_to:
+        raise _state_error(coupon, now, field="coupon_codes")  # the promotions app's own reasons
     sales = coupon.template.sales_channel
     if sales and sales != channel_kind:
         raise DomainError(E.ORDER_COUPON_WRONG_CHANNEL, field="coupon_codes", code=coupon.code)

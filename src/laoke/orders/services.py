@@ -348,7 +348,7 @@ def order_refund(
         refund = _book_refund(order, lines, split, key=key, kind=kind, reason=reason, actor=actor, now=now)
         member = order.member
         if member is not None:
-            _unbook_member(order, split, refund, now)
+            _unbook_member(order, lines, split, refund, now)
         if split.shipping_included:  # the refund completes the order
             refund.coupons_restored = _release_coupons(order, restore_coupons, now)
             _flash_release(order_ref=order.number, now=now)
@@ -421,7 +421,7 @@ def _book_refund(order, lines, split, *, key, kind, reason, actor, now) -> Refun
     return refund
 
 
-def _unbook_member(order: Order, split, refund: Refund, now: datetime) -> None:
+def _unbook_member(order: Order, lines: dict[str, OrderLine], split, refund: Refund, now: datetime) -> None:
     member, number = order.member, order.number
     rkey = f"refund:{refund.key}"
     if refund.wallet_fen:
@@ -443,7 +443,6 @@ def _unbook_member(order: Order, split, refund: Refund, now: datetime) -> None:
             r = _points_reverse(key=rkey, reference=number, refunds=paid_back, spent_back=split.points_used)
             refund.points_returned = r.points_returned
     goods = [ln for ln in split.lines if ln.ref != SHIPPING_REF]
-    by_ref = {ln.ref: ln for ln in order.lines.all()}
     goods_net = sum(ln.net_fen for ln in goods)
     _stats_add(
         member=member,
@@ -451,7 +450,7 @@ def _unbook_member(order: Order, split, refund: Refund, now: datetime) -> None:
         orders=-1 if split.shipping_included else 0,
         discount_fen=-sum(f for ln in goods for f in ln.discounts.values()),
         categories=_categories(
-            ((by_ref[ln.ref].category_id, ln.net_fen, ln.quantity) for ln in goods), sign=-1
+            ((lines[ln.ref].category_id, ln.net_fen, ln.quantity) for ln in goods), sign=-1
         ),
         at=now,
     )

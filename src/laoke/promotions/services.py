@@ -455,16 +455,17 @@ def normalize_code(code: str) -> str:
     return (code or "").strip().upper()
 
 
-def _state_error(coupon: Coupon, now: datetime) -> DomainError:
+def _state_error(coupon: Coupon, now: datetime, *, field: str | None = None) -> DomainError:
+    """Why ``coupon`` cannot be used now (its state, then its window; else: someone else's)."""
     if coupon.state == CouponState.REDEEMED:
-        return DomainError(E.COUPON_ALREADY_REDEEMED)
+        return DomainError(E.COUPON_ALREADY_REDEEMED, field=field)
     if coupon.state == CouponState.VOIDED:
-        return DomainError(E.COUPON_VOIDED)
+        return DomainError(E.COUPON_VOIDED, field=field)
     if coupon.state == CouponState.EXPIRED or coupon.valid_to <= now:
-        return DomainError(E.COUPON_EXPIRED)
+        return DomainError(E.COUPON_EXPIRED, field=field)
     if coupon.valid_from > now:
-        return DomainError(E.COUPON_NOT_YET_VALID)
-    return DomainError(E.COUPON_NOT_OWNER)
+        return DomainError(E.COUPON_NOT_YET_VALID, field=field)
+    return DomainError(E.COUPON_NOT_OWNER, field=field)
 
 
 def coupon_claim(*, code: str, member: Member, actor=None, idem: idempotency.Claim | None = None) -> Coupon:
