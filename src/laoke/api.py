@@ -12,8 +12,10 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
+from laoke.campaigns.api import router as campaigns_router
 from laoke.cards.api import router as cards_router
 from laoke.catalog.api import router as catalog_router
+from laoke.channels.api import router as channels_router
 from laoke.core.api import AUTH, enforce_permissions, lang_of
 from laoke.core.api_routes import router as core_router
 from laoke.core.errors import (
@@ -30,6 +32,7 @@ from laoke.orders.api import router as orders_router
 from laoke.points.api import router as points_router
 from laoke.promotions.api import router as promotions_router
 from laoke.referrals.api import router as referrals_router
+from laoke.segments.api import router as segments_router
 from laoke.shipping.api import router as shipping_router
 from laoke.tiers.api import router as tiers_router
 
@@ -119,4 +122,7 @@ api.add_router("/shipping", shipping_router)
 api.add_router("/orders", orders_router)
 api.add_router("/flash", flash_router)
 api.add_router("/referrals", referrals_router)
+api.add_router("/segments", segments_router)
+api.add_router("/channels", channels_router)
+api.add_router("/campaigns", campaigns_router)
 enforce_permissions(api)

@@ -218,6 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
     from laoke.orders.cli import add_parser as orders_parser
 
     orders_parser(sub)
+    from laoke.segments.cli import add_parser as segments_parser
+
+    segments_parser(sub)
+    from laoke.channels.cli import add_parser as channels_parser
+
+    channels_parser(sub)
+    from laoke.campaigns.cli import add_parser as campaigns_parser
+
+    campaigns_parser(sub)
     m = sub.add_parser("manage", help="run a Django management command")
     m.add_argument("rest", nargs=argparse.REMAINDER)
     m.set_defaults(fn=cmd_manage)

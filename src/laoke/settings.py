@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "laoke.referrals",
     "laoke.shipping",
     "laoke.orders",
+    "laoke.segments",
+    "laoke.channels",
+    "laoke.campaigns",
     "laoke.console",
 ]
 

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import cards_views, checkout_views, views
@@ -29,5 +29,8 @@ urlpatterns = [
         admin.site.admin_view(checkout_views.receipt),
         name="orders_receipt",
     ),
+    path("admin/console/segments/", include("laoke.console.segments_urls")),
+    path("admin/console/channels/", include("laoke.console.channels_urls")),
+    path("admin/console/campaigns/", include("laoke.console.campaigns_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CampaignsConfig(AppConfig):
+    name = "laoke.campaigns"
+    label = "campaigns"
+    verbose_name = _("Campaigns")
+    role_permissions: dict[str, list[str]] = {}

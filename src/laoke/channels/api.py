@@ -1,0 +1,5 @@
+"""/api/v1/channels."""
+
+from ninja import Router
+
+router = Router(tags=["channels"])

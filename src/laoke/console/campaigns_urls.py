@@ -1,0 +1,3 @@
+"""Console pages of the campaigns app (mounted under /admin/console/campaigns/)."""
+
+urlpatterns: list = []

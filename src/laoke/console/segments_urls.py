@@ -1,0 +1,3 @@
+"""Console pages of the segments app (mounted under /admin/console/segments/)."""
+
+urlpatterns: list = []
