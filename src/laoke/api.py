@@ -16,6 +16,7 @@ from laoke.campaigns.api import router as campaigns_router
 from laoke.cards.api import router as cards_router
 from laoke.catalog.api import router as catalog_router
 from laoke.channels.api import router as channels_router
+from laoke.channels.api_sms import router as channels_sms_router
 from laoke.core.api import AUTH, enforce_permissions, lang_of
 from laoke.core.api_routes import router as core_router
 from laoke.core.errors import (
@@ -123,6 +124,7 @@ api.add_router("/orders", orders_router)
 api.add_router("/flash", flash_router)
 api.add_router("/referrals", referrals_router)
 api.add_router("/segments", segments_router)
+api.add_router("/channels/sms", channels_sms_router)
 api.add_router("/channels", channels_router)
 api.add_router("/campaigns", campaigns_router)
 enforce_permissions(api)

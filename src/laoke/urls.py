@@ -6,5 +6,6 @@ from laoke.console.urls import urlpatterns as console_urlpatterns
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("u/", include("laoke.channels.urls")),
     *console_urlpatterns,
 ]
