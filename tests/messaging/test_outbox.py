@@ -492,3 +492,51 @@ def test_query_count_per_message_is_pinned(fake, db):
     assert counts[10] - counts[5] == 2 * 5
     # expired leases (1); sms: claim, batch read, empty claim (3); email: empty claim (1)
     assert counts[5] == 5 + 2 * 5
+
+
+# --- bulk enqueue (campaign waves) -------------------------------------------------------------------
+
+
+def test_bulk_enqueue_decides_like_single_enqueue_in_constant_queries(fake, db):
+    granted = _members(6)
+    withdrawn = member_create(name="退订", mobile="13911112222")
+    consent_set(member_id=withdrawn.pk, channel="sms", granted=False, source="test")
+    no_consent = member_create(name="未同意", mobile="13911113333")
+    no_mobile = member_create(name="无手机", email="x@example.com")
+    consent_set(member_id=no_mobile.pk, channel="sms", granted=True, source="test")
+    everyone = [*granted, withdrawn, no_consent, no_mobile]
+    # The single-row path decides first, under another purpose: the bulk path must agree row by row.
+    for m in everyone:
+        _enqueue(m, purpose="single")
+    _enqueue(granted[0], purpose="bulk")  # already there: kept, not duplicated
+    specs = [services.MessageSpec(member_id=m.pk, body=f"{PROMO}{m.pk}") for m in everyone]
+    specs[1] = services.MessageSpec(member_id=granted[1].pk, body=PROMO, suppress="cap: 1 per day")
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+        counts = services._messages_enqueue_bulk(
+            purpose="bulk", channel="sms", kind="marketing", specs=specs, not_before=T0, job_id="j1"
+        )
+    assert len(ctx.captured_queries) <= 6  # savepoint, existing, members, consents, insert, release
+    assert counts == {"waiting": 4, "suppressed": 4, "existing": 1}
+    single = {m.member_id: (m.state, m.error) for m in Message.objects.filter(purpose="single")}
+    bulk = {m.member_id: (m.state, m.error) for m in Message.objects.filter(purpose="bulk")}
+    assert bulk.pop(granted[1].pk) == ("suppressed", "cap: 1 per day")
+    assert single.pop(granted[1].pk) == ("waiting", "")
+    assert bulk == single
+    assert Message.objects.get(purpose="bulk", member=granted[0]).body == PROMO  # the first row stands
+    assert Message.objects.filter(purpose="bulk", job_id="j1").count() == 8
+
+
+def test_bulk_enqueue_needs_a_transaction_and_a_body(fake, member):
+    spec = services.MessageSpec(member_id=member.pk, body=PROMO)
+    with pytest.raises(RuntimeError):
+        services._messages_enqueue_bulk(
+            purpose="b", channel="sms", kind="marketing", specs=[spec], not_before=T0
+        )
+    with pytest.raises(DomainError), transaction.atomic():
+        services._messages_enqueue_bulk(
+            purpose="b",
+            channel="sms",
+            kind="marketing",
+            specs=[services.MessageSpec(member_id=member.pk, body=" ")],
+            not_before=T0,
+        )

@@ -18,6 +18,8 @@
   targeting, which segmentation enforces when it picks the audience; a non-personalised
   marketing message (a store-wide announcement to everyone who opted in) still goes.
   After commit it kicks the dispatcher (Huey), so sending never holds the writer's locks.
+  ``_messages_enqueue_bulk`` is the same decision for a chunk of members of one purpose (a
+  campaign wave) in a constant number of queries, with the caller's own suppression reasons.
 - ``message_claim_batch`` is the one claim helper: on PostgreSQL ``UPDATE … WHERE id IN (SELECT
   … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING id``, so several workers never claim the same row;
   on SQLite the same statement without the lock clause (IMMEDIATE transactions serialise
@@ -34,6 +36,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -68,16 +71,21 @@ def _address(member: Member, channel: str) -> str | None:
     raise DomainError(MESSAGE_CHANNEL_INVALID, field="channel", channel=channel)
 
 
-def _suppression(member: Member, channel: str, kind: str) -> str:
-    """Why this message may not go ('' = it may). See the module docstring."""
+_UNREAD = object()
+
+
+def _suppression(member: Member, channel: str, kind: str, *, consent=_UNREAD) -> str:
+    """Why this message may not go ('' = it may). See the module docstring. ``consent`` is the
+    member's consent state on the channel when the caller already read it ('' = none recorded)."""
     if member.status != Member.Status.ACTIVE:
         return f"member {member.status}"
     if not _address(member, channel):
         return "no address for this channel"
     if kind == Message.Kind.MARKETING:
-        consent = (
-            Consent.objects.filter(member=member, channel=channel).values_list("state", flat=True).first()
-        )
+        if consent is _UNREAD:
+            consent = (
+                Consent.objects.filter(member=member, channel=channel).values_list("state", flat=True).first()
+            )
         if consent == Consent.State.WITHDRAWN:
             return "unsubscribed"
         if consent != Consent.State.GRANTED:
@@ -186,6 +194,97 @@ def message_enqueue(
             not_before=not_before,
             job_id=job_id,
         )
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    """One member's message in a bulk enqueue. ``suppress`` is the caller's own reason not to send
+    (a campaign guard: frequency cap, open complaint, cool-off …); the row is then stored as
+    ``suppressed`` with that reason, countable like the outbox's own reasons."""
+
+    member_id: int
+    body: str
+    subject: str = ""
+    html_body: str = ""
+    suppress: str = ""
+    not_before: datetime | None = None
+
+
+def _messages_enqueue_bulk(
+    *,
+    purpose: str,
+    channel: str,
+    kind: str,
+    specs: list[MessageSpec],
+    not_before: datetime,
+    job_id: str = "",
+) -> dict[str, int]:
+    """Write many members' messages of one purpose inside the caller's transaction (a campaign
+    wave's chunk of ≤ 2,000), deciding each row's suppression as :func:`_message_enqueue` does but
+    with a constant number of queries: members and consents are read once, the rows are written
+    by one ``INSERT … ON CONFLICT DO NOTHING`` so a member who already has this purpose keeps the
+    first row (a restarted wave sends nobody twice). Returns counts: ``waiting``, ``suppressed``
+    (new rows in each state) and ``existing`` (members skipped because their row was there)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("_messages_enqueue_bulk needs the caller's transaction")
+    if not purpose or len(purpose) > 120:
+        raise DomainError(MESSAGE_PURPOSE_INVALID, field="purpose")
+    if channel not in Message.Channel.values:
+        raise DomainError(MESSAGE_CHANNEL_INVALID, field="channel", channel=channel)
+    check_choice("kind", kind, Message.Kind.values)
+    check_length("job_id", job_id, 64)
+    limit = SMS_BODY_MAX if channel == Message.Channel.SMS else 200_000
+    for spec in specs:
+        if not spec.body or not spec.body.strip():
+            raise DomainError(MESSAGE_BODY_REQUIRED, field="body")
+        check_length("body", spec.body, limit)
+        check_length("subject", spec.subject, 200)
+    ids = [spec.member_id for spec in specs]
+    already = set(
+        Message.objects.filter(purpose=purpose, member_id__in=ids).values_list("member_id", flat=True)
+    )
+    members = {m.pk: m for m in Member.objects.filter(pk__in=ids).only("mobile", "email", "status")}
+    consents: dict[int, str] = {}
+    if kind == Message.Kind.MARKETING:
+        consents = dict(
+            Consent.objects.filter(member_id__in=ids, channel=channel).values_list("member_id", "state")
+        )
+    now = clock.now()
+    rows: list[Message] = []
+    seen: set[int] = set()
+    for spec in specs:
+        member = members.get(spec.member_id)
+        if member is None or spec.member_id in already or spec.member_id in seen:
+            continue
+        seen.add(spec.member_id)
+        reason = spec.suppress or _suppression(member, channel, kind, consent=consents.get(member.pk, ""))
+        rows.append(
+            Message(
+                purpose=purpose,
+                member_id=member.pk,
+                channel=channel,
+                kind=kind,
+                to_address=_address(member, channel) or "",
+                subject=spec.subject,
+                body=spec.body,
+                html_body=spec.html_body,
+                state=Message.State.SUPPRESSED if reason else Message.State.WAITING,
+                error=reason[:500],
+                not_before=spec.not_before or not_before,
+                created_at=now,
+                job_id=job_id,
+                segments=sms_segments(spec.body) if channel == Message.Channel.SMS else 1,
+            )
+        )
+    Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    counts = {
+        "waiting": sum(1 for r in rows if r.state == Message.State.WAITING),
+        "suppressed": sum(1 for r in rows if r.state == Message.State.SUPPRESSED),
+        "existing": len(specs) - len(rows),
+    }
+    if counts["waiting"] and settings.LAOKE.get("MESSAGING_KICK_ON_COMMIT", True):
+        _kick_after_commit()
+    return counts
 
 
 def _kick() -> None:
