@@ -247,4 +247,37 @@ LAOKE = {
     "CARD_PIN_FAILURES_PER_MEMBER": 10,
 }
 
+# --- channels: email over SMTP and outgoing webhooks (docs/decisions/0023-channels-content.md) ---
+# LAOKE_SMTP_HOST switches the email channel from the file provider to SMTP; LAOKE_WEBHOOK_URL
+# does the same for the webhook channel. Django's own EMAIL_* (password resets) use the same server.
+LAOKE["EMAIL"] = {
+    "host": os.environ.get("LAOKE_SMTP_HOST", ""),
+    "port": int(os.environ.get("LAOKE_SMTP_PORT", "587")),
+    "user": os.environ.get("LAOKE_SMTP_USER", ""),
+    "password": os.environ.get("LAOKE_SMTP_PASSWORD", ""),
+    "security": os.environ.get("LAOKE_SMTP_SECURITY", "starttls"),  # starttls | ssl | none
+    "from": os.environ.get("LAOKE_MAIL_FROM", "noreply@localhost"),
+    "unsubscribe_mailto": os.environ.get("LAOKE_UNSUBSCRIBE_MAILTO", ""),  # default: the From address
+    "timeout": float(os.environ.get("LAOKE_SMTP_TIMEOUT", "20")),
+    "rate_per_minute": int(os.environ.get("LAOKE_SMTP_RATE_PER_MINUTE", "0")) or None,
+}
+LAOKE["WEBHOOK"] = {
+    "url": os.environ.get("LAOKE_WEBHOOK_URL", ""),
+    "secret": os.environ.get("LAOKE_WEBHOOK_SECRET", ""),
+    "timeout": float(os.environ.get("LAOKE_WEBHOOK_TIMEOUT", "10")),
+    "rate_per_minute": int(os.environ.get("LAOKE_WEBHOOK_RATE_PER_MINUTE", "0")) or None,
+}
+if LAOKE["EMAIL"]["host"]:
+    LAOKE["MESSAGING_PROVIDERS"]["email"] = "laoke.channels.email_provider.SmtpEmailProvider"
+if LAOKE["WEBHOOK"]["url"]:
+    LAOKE["MESSAGING_PROVIDERS"]["webhook"] = "laoke.channels.webhook_provider.WebhookProvider"
+EMAIL_HOST = LAOKE["EMAIL"]["host"] or "localhost"
+EMAIL_PORT = LAOKE["EMAIL"]["port"]
+EMAIL_HOST_USER = LAOKE["EMAIL"]["user"]
+EMAIL_HOST_PASSWORD = LAOKE["EMAIL"]["password"]
+EMAIL_USE_TLS = LAOKE["EMAIL"]["security"] == "starttls"
+EMAIL_USE_SSL = LAOKE["EMAIL"]["security"] == "ssl"
+EMAIL_TIMEOUT = LAOKE["EMAIL"]["timeout"]
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = LAOKE["EMAIL"]["from"]
+
 from laoke.unfold_settings import UNFOLD  # noqa: E402,F401  (console look and navigation)

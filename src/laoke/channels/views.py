@@ -1,0 +1,81 @@
+"""Public unsubscribe pages (/u/): no login, the signed token is the proof.
+
+- GET ``/u/unsubscribe/<token>/``: a confirm page (zh-hans/en) with one button;
+- POST there (CSRF-protected form): withdraw the consent, show "done";
+- POST ``/u/unsubscribe/<token>/one-click/``: RFC 8058 one-click from the mail client — no page,
+  no cookie, so CSRF-exempt (the signed token is the proof, and the request does only this);
+- a bad or tampered token: a clear 400 page, nothing changes.
+
+The withdrawal goes through ``members.services.member_unsubscribe`` with source
+"unsubscribe-link": it is ``consent_set(granted=False)`` that also accepts a merged member (the
+opt-out reaches the member it was merged into) — an opt-out is never refused.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from laoke.core.errors import DomainError
+from laoke.members.models import Consent
+from laoke.members.services import member_unsubscribe
+
+from .unsubscribe import unsubscribe_token_read
+
+SOURCE = "unsubscribe-link"
+CHANNEL_LABELS = {
+    "sms": ("短信", "SMS"),
+    "email": ("邮件", "email"),
+    "phone": ("电话", "phone calls"),
+    "direct_mail": ("直邮", "direct mail"),
+    "app_push": ("消息推送", "app and chat messages"),
+}
+
+
+def _bad(request) -> TemplateResponse:
+    return TemplateResponse(request, "channels/unsubscribe_invalid.html", {}, status=400)
+
+
+def _label(request, channel: str) -> str:
+    zh, en = CHANNEL_LABELS.get(channel, (channel, channel))
+    return en if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else zh
+
+
+def _withdraw(member_id: int, channel: str, note: str) -> None:
+    member_unsubscribe(member_id=member_id, channel=channel, source=SOURCE, note=note)
+
+
+@require_http_methods(["GET", "POST", "HEAD"])
+def unsubscribe(request, token: str):
+    try:
+        member_id, channel = unsubscribe_token_read(token)
+    except DomainError:
+        return _bad(request)
+    ctx = {"token": token, "channel": _label(request, channel)}
+    if request.method == "POST":
+        try:
+            _withdraw(member_id, channel, "confirm page")
+        except DomainError:
+            return _bad(request)
+        return TemplateResponse(request, "channels/unsubscribe_done.html", ctx)
+    withdrawn = Consent.objects.filter(
+        member_id=member_id, channel=channel, state=Consent.State.WITHDRAWN
+    ).exists()
+    return TemplateResponse(request, "channels/unsubscribe.html", {**ctx, "already": withdrawn})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe_one_click(request, token: str):
+    if request.method == "GET":  # a person following the link: show the confirm page
+        return HttpResponseRedirect(reverse("channels_unsubscribe", args=[token]))
+    try:
+        member_id, channel = unsubscribe_token_read(token)
+        _withdraw(member_id, channel, "one-click")
+    except DomainError:
+        return HttpResponse("invalid unsubscribe link\n", status=400, content_type="text/plain; charset=utf-8")
+    return HttpResponse("unsubscribed\n", content_type="text/plain; charset=utf-8")
+
