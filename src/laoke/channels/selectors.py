@@ -12,6 +12,7 @@ from laoke.core import clock
 from laoke.core.money import fen_to_yuan
 from laoke.ledger.models import Account
 from laoke.members.models import Member
+from laoke.members.selectors import member_visible_queryset
 from laoke.tiers.models import Audience, MemberTier, RuleKind, TierLevel
 
 from .models import MessageTemplate, StaffTask
@@ -135,7 +136,9 @@ def task_list(
 ) -> QuerySet[StaffTask]:
     """Tasks this user may see: a manager (assign permission) sees all; an agent sees the ones
     assigned to them and the unassigned ones (to pick up). ``mine`` narrows to their own."""
-    qs = StaffTask.objects.select_related("member", "assignee")
+    qs = StaffTask.objects.select_related("member", "assignee").filter(
+        member__in=member_visible_queryset(user, include_inactive=True)
+    )
     if mine:
         qs = qs.filter(assignee=user)
     elif not can_see_all_tasks(user):
