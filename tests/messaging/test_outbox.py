@@ -490,8 +490,9 @@ def test_query_count_per_message_is_pinned(fake, db):
             assert messaging_tick(T0)["sent"] == n
         counts[n] = sum(1 for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"])
     assert counts[10] - counts[5] == 2 * 5
-    # expired leases (1); sms: claim, batch read, empty claim (3); email: empty claim (1)
-    assert counts[5] == 5 + 2 * 5
+    # expired leases (1); sms: claim, batch read, the batch's consent re-check, empty claim (4);
+    # email: empty claim (1)
+    assert counts[5] == 6 + 2 * 5
 
 
 # --- bulk enqueue (campaign waves) -------------------------------------------------------------------

@@ -29,6 +29,12 @@ class Message(models.Model):
     class Channel(models.TextChoices):
         SMS = "sms", _("SMS")
         EMAIL = "email", _("Email")
+        WEBHOOK = "webhook", _("Webhook")
+
+    class Delivery(models.TextChoices):
+        UNKNOWN = "unknown", _("Unknown")
+        DELIVERED = "delivered", _("Delivered")
+        UNDELIVERED = "undelivered", _("Undelivered")
 
     purpose = models.CharField(_("purpose"), max_length=120)
     member = models.ForeignKey(
@@ -51,6 +57,16 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("created at"))
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     job_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # SMS providers that send by template (Aliyun, Tencent): the provider's template code and its
+    # parameters; empty = the configured generic template whose only parameter is the body.
+    template_code = models.CharField(_("provider template code"), max_length=64, blank=True)
+    template_params = models.JSONField(_("provider template parameters"), null=True, blank=True)
+    # Delivery receipts (the carrier's report after the provider accepted the message).
+    delivery = models.CharField(
+        _("delivery"), max_length=16, choices=Delivery.choices, default=Delivery.UNKNOWN
+    )
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    delivery_error = models.CharField(_("delivery error"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("message")
@@ -61,7 +77,51 @@ class Message(models.Model):
                 condition=~Q(state="sending") | Q(lease_until__isnull=False), name="message_sending_has_lease"
             ),
         ]
-        indexes = [models.Index(fields=["state", "not_before"], name="message_due_idx")]
+        indexes = [
+            models.Index(fields=["state", "not_before"], name="message_due_idx"),
+            models.Index(fields=["provider", "provider_message_id"], name="message_provider_id_idx"),
+            models.Index(fields=["member", "state"], name="message_member_state_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.purpose} → {self.member_id} ({self.channel})"
+
+
+class InboundMessage(models.Model):
+    """A reply received from a member (SMS up / 上行): unsubscribe keywords are acted on at once,
+    anything else waits here for the service desk."""
+
+    class Action(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        STORED = "stored", _("Stored for the service desk")
+
+    channel = models.CharField(_("channel"), max_length=16, choices=Message.Channel.choices, default="sms")
+    provider = models.CharField(_("provider"), max_length=64)
+    provider_ref = models.CharField(_("provider reference"), max_length=128, blank=True)
+    from_address = models.CharField(_("from"), max_length=254)
+    text = models.TextField(_("text"), blank=True)
+    member = models.ForeignKey(
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_messages",
+        verbose_name=_("member"),
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    received_at = models.DateTimeField(_("received at"))
+    handled = models.BooleanField(_("handled"), default=False)
+
+    class Meta:
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_ref"],
+                condition=~Q(provider_ref=""),
+                name="inbound_provider_ref_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_address}: {self.text[:30]}"

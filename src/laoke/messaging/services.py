@@ -30,12 +30,24 @@
   last attempt → ``failed``; over the provider's rate → back to waiting for the next minute
   without counting an attempt; any other exception → outcome unknown, left to the resolver.
 - ``messaging_tick(now)`` first resolves expired leases by asking the provider what happened
-  (sent → sent; failed → failed; unknown → back to waiting), then sends what is due.
+  (sent → sent; failed → failed; unknown → back to waiting), then sends what is due. The worker
+  also runs the resolver once at start (Huey startup hook, tasks.py).
+- Right before each hand-over (after the claim) the sender re-reads the marketing consent of the
+  batch's members (one query, refreshed every second of a long batch): a member who unsubscribed
+  while the wave was running is never sent to (``suppressed``, "unsubscribed").
+  ``_messages_cancel_pending`` suppresses a member's waiting marketing rows at once (the inbound
+  reply "TD" calls it).
+- Provider windows (Aliyun: same number and signature ≤ 1 per minute, 5 per hour, 10 per day) are
+  counted in core.ratelimit buckets shared by every worker: a message over a window goes back to
+  waiting until that window ends, without using an attempt.
+- Delivery receipts (``message_receipts_apply``) set ``delivery`` on the row they name (our id or
+  the provider's), first receipt wins, so a receipt pushed twice changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,7 +61,7 @@ from laoke.core.validation import check_choice, check_length
 from laoke.members.models import Consent, Member
 
 from .error_codes import MESSAGE_BODY_REQUIRED, MESSAGE_CHANNEL_INVALID, MESSAGE_PURPOSE_INVALID
-from .models import Message
+from .models import InboundMessage, Message
 from .providers import PermanentSendError, Provider, TransientSendError, provider_for
 
 log = logging.getLogger("laoke.messaging")
@@ -68,7 +80,21 @@ def _address(member: Member, channel: str) -> str | None:
         return member.mobile
     if channel == Message.Channel.EMAIL:
         return member.email
+    if channel == Message.Channel.WEBHOOK:  # the bridge addresses the member by their code
+        return member.code
     raise DomainError(MESSAGE_CHANNEL_INVALID, field="channel", channel=channel)
+
+
+# The consent a marketing message on a channel needs (webhooks carry WeChat / IM / app pushes).
+CONSENT_CHANNEL = {
+    Message.Channel.SMS: "sms",
+    Message.Channel.EMAIL: "email",
+    Message.Channel.WEBHOOK: "app_push",
+}
+
+
+def _consent_channel(channel: str) -> str:
+    return CONSENT_CHANNEL.get(channel, channel)
 
 
 _UNREAD = object()
@@ -84,7 +110,9 @@ def _suppression(member: Member, channel: str, kind: str, *, consent=_UNREAD) ->
     if kind == Message.Kind.MARKETING:
         if consent is _UNREAD:
             consent = (
-                Consent.objects.filter(member=member, channel=channel).values_list("state", flat=True).first()
+                Consent.objects.filter(member=member, channel=_consent_channel(channel))
+                .values_list("state", flat=True)
+                .first()
             )
         if consent == Consent.State.WITHDRAWN:
             return "unsubscribed"
@@ -107,6 +135,8 @@ def _message_enqueue(
     html_body: str = "",
     not_before: datetime | None = None,
     job_id: str = "",
+    template_code: str = "",
+    template_params: dict | list | None = None,
 ) -> Message:
     """Write one outgoing message inside the caller's transaction (a balance change and its
     notice commit together, or neither). Returns the row, new or already there."""
@@ -122,11 +152,12 @@ def _message_enqueue(
     check_length("body", body, SMS_BODY_MAX if channel == Message.Channel.SMS else 200_000)
     check_length("subject", subject, 200)
     check_length("job_id", job_id, 64)
+    check_length("template_code", template_code, 64)
     existing = Message.objects.filter(purpose=purpose, member=member).first()
     if existing is not None:
         return existing
     # The caller's object may be stale (merged or forgotten meanwhile): decide on the row.
-    current = Member.objects.filter(pk=member.pk).only("mobile", "email", "status").first()
+    current = Member.objects.filter(pk=member.pk).only("mobile", "email", "code", "status").first()
     if current is None:
         raise DomainError(NOT_FOUND, field="member")
     now = clock.now()
@@ -149,6 +180,8 @@ def _message_enqueue(
                 created_at=now,
                 job_id=job_id,
                 segments=sms_segments(body) if channel == Message.Channel.SMS else 1,
+                template_code=template_code,
+                template_params=template_params,
             )
     except IntegrityError:  # the same purpose was enqueued concurrently: that row stands
         return Message.objects.get(purpose=purpose, member=member)
@@ -180,6 +213,8 @@ def message_enqueue(
     html_body: str = "",
     not_before: datetime | None = None,
     job_id: str = "",
+    template_code: str = "",
+    template_params: dict | list | None = None,
 ) -> Message:
     """Public form of :func:`_message_enqueue` for callers without their own transaction."""
     with transaction.atomic(durable=True):
@@ -193,6 +228,8 @@ def message_enqueue(
             html_body=html_body,
             not_before=not_before,
             job_id=job_id,
+            template_code=template_code,
+            template_params=template_params,
         )
 
 
@@ -208,6 +245,8 @@ class MessageSpec:
     html_body: str = ""
     suppress: str = ""
     not_before: datetime | None = None
+    template_code: str = ""  # the SMS provider's template (Aliyun / Tencent), see providers
+    template_params: dict | list | None = None
 
 
 def _messages_enqueue_bulk(
@@ -239,15 +278,18 @@ def _messages_enqueue_bulk(
             raise DomainError(MESSAGE_BODY_REQUIRED, field="body")
         check_length("body", spec.body, limit)
         check_length("subject", spec.subject, 200)
+        check_length("template_code", spec.template_code, 64)
     ids = [spec.member_id for spec in specs]
     already = set(
         Message.objects.filter(purpose=purpose, member_id__in=ids).values_list("member_id", flat=True)
     )
-    members = {m.pk: m for m in Member.objects.filter(pk__in=ids).only("mobile", "email", "status")}
+    members = {m.pk: m for m in Member.objects.filter(pk__in=ids).only("mobile", "email", "code", "status")}
     consents: dict[int, str] = {}
     if kind == Message.Kind.MARKETING:
         consents = dict(
-            Consent.objects.filter(member_id__in=ids, channel=channel).values_list("member_id", "state")
+            Consent.objects.filter(member_id__in=ids, channel=_consent_channel(channel)).values_list(
+                "member_id", "state"
+            )
         )
     now = clock.now()
     rows: list[Message] = []
@@ -274,6 +316,8 @@ def _messages_enqueue_bulk(
                 created_at=now,
                 job_id=job_id,
                 segments=sms_segments(spec.body) if channel == Message.Channel.SMS else 1,
+                template_code=spec.template_code,
+                template_params=spec.template_params,
             )
         )
     Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
@@ -394,6 +438,69 @@ def _next_minute(now: datetime) -> datetime:
     return now.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
+def _window_wait(provider: Provider, message: Message, now: datetime) -> datetime | None:
+    """When the provider's per-number windows (``provider.windows``: ``[(seconds, limit), …]``,
+    keyed by ``provider.window_key(message)``, e.g. signature + number) allow this message again,
+    or None if they allow it now. Looks only; :func:`_window_count` counts the send."""
+    windows = getattr(provider, "windows", None) or ()
+    if not windows:
+        return None
+    key = f"messaging:{provider.name}:{provider.window_key(message)}"
+    wait = None
+    for seconds, limit in windows:
+        if ratelimit.is_limited(f"{key}:{seconds}", limit=limit, window_seconds=seconds, now=now):
+            end = ratelimit._window_start(now, seconds) + timedelta(seconds=seconds)
+            wait = max(wait or end, end)
+    return wait
+
+
+def _window_count(provider: Provider, message: Message, now: datetime) -> datetime | None:
+    """Count one send in each window; if another worker filled one meanwhile, when to try again."""
+    windows = getattr(provider, "windows", None) or ()
+    key = f"messaging:{provider.name}:{provider.window_key(message)}" if windows else ""
+    for seconds, limit in windows:
+        if not ratelimit.hit(f"{key}:{seconds}", limit=limit, window_seconds=seconds, now=now):
+            return ratelimit._window_start(now, seconds) + timedelta(seconds=seconds)
+    return None
+
+
+UNSUBSCRIBED = "unsubscribed"
+CONSENT_REFRESH_SECONDS = 1.0  # a long batch re-reads its members' consent this often
+
+
+class _ConsentView:
+    """The marketing consent of one batch's members, read in one query after the claim and read
+    again when it is older than a second, so an unsubscribe that lands while a batch is being
+    handed over stops that member's message within about a second."""
+
+    def __init__(self, messages: list[Message]):
+        self.pairs = {
+            (m.member_id, _consent_channel(m.channel)) for m in messages if m.kind == Message.Kind.MARKETING
+        }
+        self.read_at = None
+        self.granted: set[tuple[int, str]] = set()
+
+    def allows(self, message: Message) -> bool:
+        if message.kind != Message.Kind.MARKETING:
+            return True
+        if self.read_at is None or time.monotonic() - self.read_at > CONSENT_REFRESH_SECONDS:
+            self._read()
+        return (message.member_id, _consent_channel(message.channel)) in self.granted
+
+    def _read(self) -> None:
+        self.read_at = time.monotonic()
+        if not self.pairs:
+            return
+        members = {m for m, _ in self.pairs}
+        channels = {c for _, c in self.pairs}
+        self.granted = set(
+            Consent.objects.filter(
+                member_id__in=members, channel__in=channels, state=Consent.State.GRANTED
+            ).values_list("member_id", "channel")
+        )
+        self.read_at = time.monotonic()
+
+
 def message_send_batch(ids: list[int], *, now: datetime) -> dict[str, int]:
     """Send rows claimed by ``message_claim_batch(now=now)``, outside any transaction or lock.
 
@@ -402,7 +509,7 @@ def message_send_batch(ids: list[int], *, now: datetime) -> dict[str, int]:
     reclaimed meanwhile; rows not handed over (out of time, over the provider's rate) go back to
     waiting untouched; each outcome is a short guarded UPDATE.
     """
-    outcome = {"sent": 0, "retry": 0, "failed": 0, "deferred": 0, "unknown": 0}
+    outcome = {"sent": 0, "retry": 0, "failed": 0, "deferred": 0, "unknown": 0, "held": 0, "suppressed": 0}
     max_attempts = settings.LAOKE["MESSAGING_MAX_ATTEMPTS"]
     lease = _lease_until(now)
     # Start a hand-over only while a quarter of the lease is left, so the send (whose provider
@@ -415,6 +522,7 @@ def message_send_batch(ids: list[int], *, now: datetime) -> dict[str, int]:
         .order_by("pk")
     )
     held_back: dict[str, datetime] = {}  # channel → not_before for rows we will not send now
+    consent = _ConsentView(pending)
     for message in pending:
         if message.channel not in held_back and clock.now() >= lease - margin:
             held_back[message.channel] = now  # out of time: hand the rest back, untouched
@@ -431,15 +539,29 @@ def message_send_batch(ids: list[int], *, now: datetime) -> dict[str, int]:
                 **_ERASED,
             )
             continue
+        if not consent.allows(message):  # unsubscribed (or consent gone) after it was queued
+            if _finish(
+                message.pk, lease, state=Message.State.SUPPRESSED, lease_until=None, error=UNSUBSCRIBED
+            ):
+                outcome["suppressed"] += 1
+            continue
         provider = providers.get(message.channel)
         if provider is None:
             provider = providers[message.channel] = provider_for(message.channel)
         if not Message.objects.filter(pk=message.pk, state=Message.State.SENDING, lease_until=lease).exists():
             continue  # no longer ours (resolved elsewhere): not ours to send
+        wait = _window_wait(provider, message, now)
+        if wait is not None:  # this number's window is full: it waits, the others go on
+            outcome["held"] += _release([message.pk], lease, wait)
+            continue
         rate = getattr(provider, "rate_per_minute", None)
         if rate and not ratelimit.hit(f"messaging:{provider.name}", limit=rate, window_seconds=60, now=now):
             held_back[message.channel] = _next_minute(now)  # over the provider's rate
             outcome["deferred"] += _release([message.pk], lease, held_back[message.channel])
+            continue
+        wait = _window_count(provider, message, now)
+        if wait is not None:  # another worker filled the window between the look and the count
+            outcome["held"] += _release([message.pk], lease, wait)
             continue
         try:
             result = provider.send(message)
@@ -493,6 +615,10 @@ def _resolve_expired_leases(now: datetime) -> dict[str, int]:
     got there) → waiting, to be claimed again."""
     resolved = {"confirmed": 0, "requeued": 0, "lost": 0}
     expired = Message.objects.filter(state=Message.State.SENDING, lease_until__lt=now).order_by("pk")
+    if _BLIND_RESEND_FOR_TESTS:  # the negative control of the crash test: what rule 7 forbids
+        with transaction.atomic():
+            resolved["requeued"] = expired.update(state=Message.State.WAITING, lease_until=None)
+        return resolved
     providers: dict[str, Provider] = {}
     for message in expired:
         provider = providers.get(message.channel)
@@ -528,6 +654,125 @@ def _resolve_expired_leases(now: datetime) -> dict[str, int]:
     return resolved
 
 
+# A test-only switch for the negative control of the crash test (tests/channels/test_crash_pg.py):
+# expired leases go back to waiting without asking the provider — duplicates follow.
+_BLIND_RESEND_FOR_TESTS = False
+
+
+def messaging_resolve_leases(now: datetime) -> dict[str, int]:
+    """The lease resolver on its own: the worker runs it at start (before it sends anything), the
+    tick runs it every minute."""
+    return _resolve_expired_leases(now)
+
+
+# --- unsubscribes, receipts and replies --------------------------------------------------------
+
+
+def _messages_cancel_pending(*, member_id: int, channel: str, reason: str = UNSUBSCRIBED) -> int:
+    """Suppress the member's waiting marketing messages on ``channel`` (all purposes) with
+    ``reason``, inside the caller's transaction: an unsubscribe during a running wave stops what
+    has not gone yet. Rows being handed over right now are stopped by the sender's own consent
+    re-check. Returns how many rows were cancelled."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("_messages_cancel_pending needs the caller's transaction")
+    if channel not in Message.Channel.values:
+        raise DomainError(MESSAGE_CHANNEL_INVALID, field="channel", channel=channel)
+    return Message.objects.filter(
+        member_id=member_id, channel=channel, kind=Message.Kind.MARKETING, state=Message.State.WAITING
+    ).update(state=Message.State.SUPPRESSED, error=reason[:500])
+
+
+def messages_cancel_pending(*, member_id: int, channel: str, reason: str = UNSUBSCRIBED) -> int:
+    with transaction.atomic(durable=True):
+        return _messages_cancel_pending(member_id=member_id, channel=channel, reason=reason)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A delivery report: which message (our id as sent in OutId / SessionContext / out_id, or the
+    provider's id), delivered or not, when, and the carrier's code when not."""
+
+    provider: str
+    delivered: bool
+    provider_message_id: str = ""
+    out_id: str = ""
+    at: datetime | None = None
+    error: str = ""
+
+
+def _receipt_target(receipt: Receipt):
+    qs = Message.objects.all()
+    if receipt.out_id and receipt.out_id.isdigit():
+        qs = qs.filter(pk=int(receipt.out_id))
+        if receipt.provider_message_id:  # both given: they must agree (or our id not recorded yet)
+            qs = qs.filter(provider_message_id__in=[receipt.provider_message_id, ""])
+        return qs
+    if receipt.provider_message_id:
+        return qs.filter(provider=receipt.provider, provider_message_id=receipt.provider_message_id)
+    return None
+
+
+def _message_receipt(receipt: Receipt) -> str:
+    """Apply one receipt inside the caller's transaction → 'applied', 'duplicate' (the row already
+    has a delivery outcome: the first receipt wins, so a repeated push changes nothing) or
+    'unmatched' (no such message: another system's number, or a scrubbed database)."""
+    qs = _receipt_target(receipt)
+    if qs is None:
+        return "unmatched"
+    ids = list(qs.values_list("pk", flat=True)[:1])
+    if not ids:
+        return "unmatched"
+    changed = Message.objects.filter(pk=ids[0], delivery=Message.Delivery.UNKNOWN).update(
+        delivery=Message.Delivery.DELIVERED if receipt.delivered else Message.Delivery.UNDELIVERED,
+        delivered_at=receipt.at or clock.now(),
+        delivery_error="" if receipt.delivered else (receipt.error or "undelivered")[:200],
+    )
+    return "applied" if changed else "duplicate"
+
+
+def message_receipts_apply(receipts: list[Receipt]) -> dict[str, int]:
+    """Apply delivery receipts (a provider's push or a pull); idempotent."""
+    counts = {"applied": 0, "duplicate": 0, "unmatched": 0}
+    with transaction.atomic(durable=True):
+        for receipt in receipts:
+            counts[_message_receipt(receipt)] += 1
+    return counts
+
+
+def _inbound_record(
+    *,
+    provider: str,
+    from_address: str,
+    text: str,
+    member_id: int | None,
+    action: str,
+    received_at: datetime,
+    provider_ref: str = "",
+    channel: str = Message.Channel.SMS,
+) -> tuple[InboundMessage, bool]:
+    """Store a reply inside the caller's transaction; the same provider reference twice (a
+    provider pushing again) returns the first row and False."""
+    if provider_ref:
+        existing = InboundMessage.objects.filter(provider=provider, provider_ref=provider_ref).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            row = InboundMessage.objects.create(
+                channel=channel,
+                provider=provider[:64],
+                provider_ref=provider_ref[:128],
+                from_address=from_address[:254],
+                text=text[:2000],
+                member_id=member_id,
+                action=action,
+                received_at=received_at,
+            )
+    except IntegrityError:
+        return InboundMessage.objects.get(provider=provider, provider_ref=provider_ref), False
+    return row, True
+
+
 # --- personal information ----------------------------------------------------------------------
 
 _ERASED = {"to_address": "", "subject": "", "body": "", "html_body": ""}
@@ -561,7 +806,16 @@ def messaging_tick(now: datetime, *, max_batches: int = 50) -> dict[str, int]:
     """The dispatcher (Huey runs it every minute and after commits that enqueue): resolve
     expired leases, then claim and send due messages channel by channel, each channel in
     batches of its provider's size, until nothing is due or ``max_batches`` is reached."""
-    totals = {"sent": 0, "retry": 0, "failed": 0, "deferred": 0, "unknown": 0, **_resolve_expired_leases(now)}
+    totals = {
+        "sent": 0,
+        "retry": 0,
+        "failed": 0,
+        "deferred": 0,
+        "unknown": 0,
+        "held": 0,
+        "suppressed": 0,
+        **_resolve_expired_leases(now),
+    }
     cap = settings.LAOKE["MESSAGING_BATCH_SIZE"]
     for channel in settings.LAOKE["MESSAGING_PROVIDERS"]:
         provider = provider_for(channel)

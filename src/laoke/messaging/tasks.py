@@ -2,12 +2,30 @@
 (the kick); the PIPL scrub of the outbox every ten minutes. Each task is a thin call of a
 ``*_tick(now)`` service with the business clock."""
 
+import logging
+
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task, on_startup
 
 from laoke.core import clock
 
-from .services import messaging_privacy_tick, messaging_tick
+from .services import messaging_privacy_tick, messaging_resolve_leases, messaging_tick
+
+log = logging.getLogger("laoke.messaging")
+
+
+@on_startup()
+def messaging_resolve_at_start():
+    """A worker that starts (after a crash, a deploy) first settles the leases a dead worker left
+    behind, asking the providers, before it claims anything."""
+    from django.db import close_old_connections
+
+    try:
+        messaging_resolve_leases(clock.now())
+    except Exception:  # the database may not be ready yet: the first tick resolves them anyway
+        log.exception("lease resolution at worker start failed")
+    finally:
+        close_old_connections()
 
 
 @db_task()
