@@ -228,11 +228,14 @@ LOGGING = {
 
 # --- Laoke ------------------------------------------------------------------------------------
 LAOKE = {
-    # Messaging: which provider sends each channel. The console/file provider writes JSON lines
-    # under DATA_DIR/outbox and is the embedded default.
+    # Messaging: which provider sends each channel (dotted paths). The console/file provider writes
+    # JSON lines under DATA_DIR/outbox and is the embedded default. SMS: e.g.
+    # LAOKE_SMS_PROVIDER=laoke.channels.sms_providers.AliyunSmsProvider (or TencentSmsProvider,
+    # HttpGatewayProvider), configured by LAOKE["SMS"] below (docs/decisions/0025-sms-transport.md).
     "MESSAGING_PROVIDERS": {
-        "sms": "laoke.messaging.providers.FileProvider",
-        "email": "laoke.messaging.providers.FileProvider",
+        "sms": os.environ.get("LAOKE_SMS_PROVIDER", "laoke.messaging.providers.FileProvider"),
+        "email": os.environ.get("LAOKE_EMAIL_PROVIDER", "laoke.messaging.providers.FileProvider"),
+        "webhook": os.environ.get("LAOKE_WEBHOOK_PROVIDER", "laoke.messaging.providers.FileProvider"),
     },
     "MESSAGING_LEASE_SECONDS": 120,
     "MESSAGING_BATCH_SIZE": 200,
@@ -245,6 +248,47 @@ LAOKE = {
     "CARD_PIN_SCRYPT": {"n": 2**13, "r": 8, "p": 1},
     "CARD_PIN_FAILURES_PER_IP": 30,
     "CARD_PIN_FAILURES_PER_MEMBER": 10,
+}
+
+# --- channels: SMS providers (docs/decisions/0025-sms-transport.md) ------------------------------
+# Explicit credentials only (never an SDK's default credential chain); endpoint and protocol are
+# configurable so tests and demos talk to the local fake (python -m laoke.channels.fake_sms).
+# Windows: "seconds:limit,…" per number and signature (Aliyun's defaults: 1/min, 5/h, 10/day).
+LAOKE["SMS"] = {
+    "sign_name": os.environ.get("LAOKE_SMS_SIGN_NAME", "老客"),
+    # Aliyun / Tencent send by template: a message without its own template code goes out with the
+    # generic template of its kind, whose only parameter is the rendered text.
+    "template_marketing": os.environ.get("LAOKE_SMS_TEMPLATE_MARKETING", ""),
+    "template_transactional": os.environ.get("LAOKE_SMS_TEMPLATE_TRANSACTIONAL", ""),
+    "template_param": os.environ.get("LAOKE_SMS_TEMPLATE_PARAM", "content"),
+    "callback_secret": os.environ.get("LAOKE_SMS_CALLBACK_SECRET", ""),
+    "connect_timeout": float(os.environ.get("LAOKE_SMS_CONNECT_TIMEOUT", "5")),
+    "read_timeout": float(os.environ.get("LAOKE_SMS_READ_TIMEOUT", "10")),
+    "rate_per_minute": int(os.environ.get("LAOKE_SMS_RATE_PER_MINUTE", "0")) or None,
+    "windows": [
+        (int(w.split(":")[0]), int(w.split(":")[1]))
+        for w in os.environ.get("LAOKE_SMS_WINDOWS", "60:1,3600:5,86400:10").split(",")
+        if ":" in w
+    ],
+    "aliyun": {
+        "access_key_id": os.environ.get("LAOKE_ALIYUN_ACCESS_KEY_ID", ""),
+        "access_key_secret": os.environ.get("LAOKE_ALIYUN_ACCESS_KEY_SECRET", ""),
+        "endpoint": os.environ.get("LAOKE_ALIYUN_SMS_ENDPOINT", "dysmsapi.aliyuncs.com"),
+        "protocol": os.environ.get("LAOKE_ALIYUN_SMS_PROTOCOL", "https"),
+        "region": os.environ.get("LAOKE_ALIYUN_SMS_REGION", "cn-hangzhou"),
+    },
+    "tencent": {
+        "secret_id": os.environ.get("LAOKE_TENCENT_SECRET_ID", ""),
+        "secret_key": os.environ.get("LAOKE_TENCENT_SECRET_KEY", ""),
+        "sdk_app_id": os.environ.get("LAOKE_TENCENT_SMS_APP_ID", ""),
+        "endpoint": os.environ.get("LAOKE_TENCENT_SMS_ENDPOINT", "sms.tencentcloudapi.com"),
+        "protocol": os.environ.get("LAOKE_TENCENT_SMS_PROTOCOL", "https"),
+        "region": os.environ.get("LAOKE_TENCENT_SMS_REGION", "ap-guangzhou"),
+    },
+    "gateway": {
+        "url": os.environ.get("LAOKE_SMS_GATEWAY_URL", ""),
+        "secret": os.environ.get("LAOKE_SMS_GATEWAY_SECRET", ""),
+    },
 }
 
 # --- channels: email over SMTP and outgoing webhooks (docs/decisions/0023-channels-content.md) ---
