@@ -13,9 +13,13 @@ opt-out reaches the member it was merged into) — an opt-out is never refused.
 
 from __future__ import annotations
 
+import functools
+
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -35,6 +39,27 @@ CHANNEL_LABELS = {
 }
 
 
+def _in_chosen_language(view):
+    """The pages are in the shop's language (zh-hans) unless ``?lang=en`` (the links at the
+    bottom of each page) or the language cookie asks for another: a member has no console
+    settings, and the link in a message cannot know the reader's language."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        supported = {code for code, _ in settings.LANGUAGES}
+        lang = request.GET.get("lang") or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or ""
+        if lang not in supported:
+            return view(request, *args, **kwargs)
+        with translation.override(lang):
+            request.LANGUAGE_CODE = lang
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+            return response
+
+    return wrapper
+
+
 def _bad(request) -> TemplateResponse:
     return TemplateResponse(request, "channels/unsubscribe_invalid.html", {}, status=400)
 
@@ -49,6 +74,7 @@ def _withdraw(member_id: int, channel: str, note: str) -> None:
 
 
 @require_http_methods(["GET", "POST", "HEAD"])
+@_in_chosen_language
 def unsubscribe(request, token: str):
     try:
         member_id, channel = unsubscribe_token_read(token)
