@@ -32,3 +32,21 @@ EXPECTED.update(
     }
 )
 # --- end of channels content ----------------------------------------------------------------------
+
+# --- SMS provider callbacks (docs/decisions/0025-sms-transport.md) ------------------------------
+# Written from SPEC 10: receipts and replies are pushed by the SMS providers, who authenticate by
+# the HMAC token in the callback URL, not by a login — no staff role and no API client may call
+# them (a staff token gets 403, no credentials 401; tests/channels/test_sms_callbacks.py shows a
+# provider with the right token gets 200 and a wrong token 403).
+_S = "/api/v1/channels/sms"
+EXPECTED.update(
+    {
+        ("POST", f"{_S}/aliyun/report/{{token}}"): frozenset(),
+        ("POST", f"{_S}/aliyun/up/{{token}}"): frozenset(),
+        ("POST", f"{_S}/tencent/status/{{token}}"): frozenset(),
+        ("POST", f"{_S}/tencent/reply/{{token}}"): frozenset(),
+        ("POST", f"{_S}/gateway/receipts/{{token}}"): frozenset(),
+        ("POST", f"{_S}/gateway/inbound/{{token}}"): frozenset(),
+    }
+)
+# --- end of SMS provider callbacks ----------------------------------------------------------------
