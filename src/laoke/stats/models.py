@@ -47,11 +47,36 @@ class MemberStats(_Totals):
     member = models.OneToOneField(
         Member, on_delete=models.CASCADE, primary_key=True, related_name="stats", verbose_name=_("member")
     )
+    # Model scores (segments read them; the analytics issue computes them): NULL until computed.
+    rfm_r = models.SmallIntegerField(_("RFM recency score"), null=True, blank=True)
+    rfm_f = models.SmallIntegerField(_("RFM frequency score"), null=True, blank=True)
+    rfm_m = models.SmallIntegerField(_("RFM monetary score"), null=True, blank=True)
+    rfm_segment = models.CharField(_("RFM segment"), max_length=32, null=True, blank=True)
+    p_alive = models.FloatField(_("P(alive)"), null=True, blank=True)
+    expected_purchases_90d = models.FloatField(_("expected purchases in 90 days"), null=True, blank=True)
+    clv_fen = models.BigIntegerField(_("predicted CLV (fen)"), null=True, blank=True)
+    scores_at = models.DateTimeField(_("scores computed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("member statistics")
         verbose_name_plural = _("member statistics")
-        constraints = _Totals.non_negative("memberstats")
+        constraints = [
+            *_Totals.non_negative("memberstats"),
+            models.CheckConstraint(
+                condition=(Q(rfm_r__isnull=True) | Q(rfm_r__gte=1, rfm_r__lte=5))
+                & (Q(rfm_f__isnull=True) | Q(rfm_f__gte=1, rfm_f__lte=5))
+                & (Q(rfm_m__isnull=True) | Q(rfm_m__gte=1, rfm_m__lte=5)),
+                name="memberstats_rfm_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(p_alive__isnull=True) | Q(p_alive__gte=0, p_alive__lte=1),
+                name="memberstats_p_alive_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_purchases_90d__isnull=True) | Q(expected_purchases_90d__gte=0),
+                name="memberstats_expected_purchases_non_negative",
+            ),
+        ]
 
 
 class GroupStats(_Totals):
