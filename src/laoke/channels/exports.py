@@ -44,6 +44,13 @@ def _full_address(m: Member) -> str:
     return joined or m.address_raw
 
 
+def _phone(mobile: str | None) -> str:
+    """As a courier dials it: a mainland number without +86, others in full."""
+    if not mobile:
+        return ""
+    return mobile[3:] if mobile.startswith("+86") else mobile
+
+
 def mail_export(*, purpose_prefix: str = "", task_ids: list[int] | None = None, actor=None) -> bytes:
     """The open and done direct-mail tasks of a purpose prefix (e.g. ``campaign:12:``) or of the
     given ids, as xlsx bytes (one row per task, ordered by id). Cancelled tasks and members no
@@ -73,7 +80,7 @@ def mail_export(*, purpose_prefix: str = "", task_ids: list[int] | None = None, 
                     t.pk,
                     m.code,
                     m.name,
-                    m.mobile or "",
+                    _phone(m.mobile),
                     m.province,
                     m.city,
                     m.district,
