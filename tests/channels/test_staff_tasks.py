@@ -73,7 +73,7 @@ def test_agents_managers_and_outcomes(members, staff, api):
     listed = client.get("/api/v1/channels/tasks?state=open").json()["items"]
     assert sorted(t["id"] for t in listed) == [t1.pk, t3.pk]  # own + unassigned, not the colleague's
     assert [t["id"] for t in client.get("/api/v1/channels/tasks?mine=true").json()["items"]] == [t1.pk]
-    assert listed[0]["mobile"] == "+8613800000001"  # agents call: the full number
+    assert {t["id"]: t["mobile"] for t in listed}[t1.pk] == "+8613800000001"  # agents call: the full number
     P = "/api/v1/channels/tasks"
     r = client.post(f"{P}/{t2.pk}/complete", {"outcome": "reached"}, content_type="application/json")
     assert r.status_code == 404  # not visible to this agent at all
