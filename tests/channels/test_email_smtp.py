@@ -108,7 +108,9 @@ def test_marketing_mail_is_multipart_with_unsubscribe_headers(db, smtp):
     assert rcpts == ["li@example.com"]
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["Message-ID"] == message_id(msg)
-    assert parsed["Message-ID"].startswith(f"<laoke-{msg.pk}-") and parsed["Message-ID"].endswith("@shop.example.com>")
+    assert parsed["Message-ID"].startswith(f"<laoke-{msg.pk}-") and parsed["Message-ID"].endswith(
+        "@shop.example.com>"
+    )
     assert str(parsed["Subject"]) == "双11老客专享"
     assert parsed.get_content_type() == "multipart/alternative"
     assert parsed.get_body(("plain",)).get_content().strip() == "满100减10，点击查看"

@@ -58,7 +58,10 @@ def test_create_is_idempotent_single_and_bulk(members):
 def _tasks(members, kind="call", purpose=WAVE):
     with clock.frozen(T0), transaction.atomic():
         _staff_tasks_create_bulk(
-            [TaskRow(purpose=purpose, member_id=m.pk, kind=kind, body="话术", channel_code="DM11") for m in members]
+            [
+                TaskRow(purpose=purpose, member_id=m.pk, kind=kind, body="话术", channel_code="DM11")
+                for m in members
+            ]
         )
     return list(StaffTask.objects.filter(purpose=purpose).order_by("pk"))
 
@@ -81,21 +84,46 @@ def test_agents_managers_and_outcomes(members, staff, api):
         staff_task_complete(task_id=t2.pk, outcome="reached", actor=agent)
     assert err.value.code == "STAFF_TASK_NOT_YOURS"
     with clock.frozen(T0 + timedelta(hours=1)):
-        r = client.post(f"{P}/{t3.pk}/complete", {"outcome": "purchased", "note": "下单了"}, content_type="application/json")
+        r = client.post(
+            f"{P}/{t3.pk}/complete",
+            {"outcome": "purchased", "note": "下单了"},
+            content_type="application/json",
+        )
     assert r.status_code == 200, r.content
     done = r.json()
-    assert (done["state"], done["outcome"], done["assignee_id"]) == ("done", "purchased", agent.pk)  # picked up
+    assert (done["state"], done["outcome"], done["assignee_id"]) == (
+        "done",
+        "purchased",
+        agent.pk,
+    )  # picked up
     again = client.post(f"{P}/{t3.pk}/complete", {"outcome": "reached"}, content_type="application/json")
     assert (again.status_code, again.json()["code"]) == (409, "STAFF_TASK_NOT_OPEN")
     bad = client.post(f"{P}/{t1.pk}/complete", {"outcome": "mailed"}, content_type="application/json")
     assert (bad.status_code, bad.json()["code"]) == (422, "STAFF_TASK_OUTCOME_INVALID")
-    assert client.post(f"{P}/{t1.pk}/assign", {"assignee_id": agent.pk}, content_type="application/json").status_code == 403
+    assert (
+        client.post(
+            f"{P}/{t1.pk}/assign", {"assignee_id": agent.pk}, content_type="application/json"
+        ).status_code
+        == 403
+    )
     boss = api("service_manager", user=manager)
-    assert boss.post(f"{P}/{t2.pk}/complete", {"outcome": "no_answer"}, content_type="application/json").status_code == 200
-    assert boss.post(f"{P}/{t1.pk}/cancel", {"note": "重复"}, content_type="application/json").json()["state"] == "cancelled"
+    assert (
+        boss.post(
+            f"{P}/{t2.pk}/complete", {"outcome": "no_answer"}, content_type="application/json"
+        ).status_code
+        == 200
+    )
+    assert (
+        boss.post(f"{P}/{t1.pk}/cancel", {"note": "重复"}, content_type="application/json").json()["state"]
+        == "cancelled"
+    )
     row = StaffTask.objects.get(pk=t3.pk)
     assert (row.done_by_id, row.done_at, row.note) == (agent.pk, T0 + timedelta(hours=1), "下单了")
-    actions = list(AuditEntry.objects.filter(object_type="channels.stafftask").order_by("pk").values_list("action", flat=True))
+    actions = list(
+        AuditEntry.objects.filter(object_type="channels.stafftask")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
     assert actions == [
         "channels.task.assign",
         "channels.task.assign",
@@ -107,7 +135,9 @@ def test_agents_managers_and_outcomes(members, staff, api):
 
 def test_anonymised_members_tasks_are_cancelled_and_scrubbed(members, staff):
     t1, t2, _ = _tasks(members)
-    staff_task_complete(task_id=t2.pk, outcome="reached", note="客户说想要红色", actor=staff("service_manager"))
+    staff_task_complete(
+        task_id=t2.pk, outcome="reached", note="客户说想要红色", actor=staff("service_manager")
+    )
     member_forget(member_id=members[0].pk, reason="PIPL request")
     member_forget(member_id=members[1].pk, reason="PIPL request")
     assert staff_tasks_privacy_tick(T0) == 2
@@ -141,4 +171,6 @@ def test_mail_export_xlsx(members, api):
     assert [row[2] for row in by_id.iter_rows(min_row=2, values_only=True)] == ["李四"]
     empty = client.get("/api/v1/channels/mail-export")
     assert (empty.status_code, empty.json()["code"]) == (422, "DIRECT_MAIL_SELECTION_REQUIRED")
-    assert api("service_agent").get("/api/v1/channels/mail-export?purpose_prefix=campaign:9:").status_code == 403
+    assert (
+        api("service_agent").get("/api/v1/channels/mail-export?purpose_prefix=campaign:9:").status_code == 403
+    )

@@ -61,7 +61,9 @@ def test_template_validation_table(overrides, codes):
     assert _codes(**overrides) == codes
 
 
-@pytest.mark.parametrize(("n", "segments"), [(1, 1), (70, 1), (71, 2), (134, 2), (135, 3), (201, 3), (202, 4)])
+@pytest.mark.parametrize(
+    ("n", "segments"), [(1, 1), (70, 1), (71, 2), (134, 2), (135, 3), (201, 3), (202, 4)]
+)
 def test_segments_follow_the_carrier_rule(n, segments):
     text = "字" * n
     assert sms_segments(text) == segments
@@ -93,7 +95,9 @@ def test_render_escapes_html_and_falls_back(settings):
     assert out.body == "<b>王&李</b>： "  # text keeps it as is; missing values → empty
     assert out.subject == "<b>王&李</b>的专属礼"
     assert render(t, {}).subject == "会员的专属礼"  # the name's fallback
-    sms = MessageTemplate(channel="sms", kind="marketing", signature="老客", subject="", body="{name}" + "字" * 61 + OPT)
+    sms = MessageTemplate(
+        channel="sms", kind="marketing", signature="老客", subject="", body="{name}" + "字" * 61 + OPT
+    )
     out = render(sms, {"name": "张三"})
     assert out.body == "【老客】张三" + "字" * 61 + OPT
     assert (len(out.body), out.segments, out.cost_fen) == (71, 2, 14)
@@ -127,8 +131,13 @@ def test_contexts_single_and_bulk(db, frozen, django_assert_max_num_queries):
     assert set(contexts) == set(ids)
     assert contexts[b.pk]["balance"] == "0.00" and contexts[b.pk]["points"] == 0
     assert contexts[a.pk]["balance"] == "123.45"
-    assert unsubscribe_token_read(contexts[b.pk]["unsubscribe_link"].rstrip("/").rsplit("/", 1)[1]) == (b.pk, "email")
-    t = MessageTemplate(channel="sms", kind="marketing", signature="老客", subject="", body="{name}余额{balance}元，" + OPT)
+    assert unsubscribe_token_read(contexts[b.pk]["unsubscribe_link"].rstrip("/").rsplit("/", 1)[1]) == (
+        b.pk,
+        "email",
+    )
+    t = MessageTemplate(
+        channel="sms", kind="marketing", signature="老客", subject="", body="{name}余额{balance}元，" + OPT
+    )
     with CaptureQueriesContext(connection) as q:
         bodies = [render(t, contexts[i]).body for i in ids]
     assert len(q.captured_queries) == 0  # rendering never touches the database
@@ -143,7 +152,9 @@ def test_services_refuse_and_audit(db, frozen):
         "SMS_SIGNATURE_INVALID",
         "TEMPLATE_VARIABLE_UNKNOWN",
     ]
-    t = message_template_create(name="通知", channel="sms", kind="transactional", signature="老客", body="余额{balance}元")
+    t = message_template_create(
+        name="通知", channel="sms", kind="transactional", signature="老客", body="余额{balance}元"
+    )
     with pytest.raises(ValidationErrors) as err:  # becoming marketing needs the opt-out
         message_template_update(template_id=t.pk, kind="marketing")
     assert [e.code for e in err.value.errors] == ["SMS_OPT_OUT_MISSING"]
@@ -152,30 +163,62 @@ def test_services_refuse_and_audit(db, frozen):
     from laoke.core.models import AuditEntry
 
     assert list(
-        AuditEntry.objects.filter(object_id=str(t.pk), action__startswith="channels.template").order_by("pk").values_list(
-            "action", flat=True
-        )
+        AuditEntry.objects.filter(object_id=str(t.pk), action__startswith="channels.template")
+        .order_by("pk")
+        .values_list("action", flat=True)
     ) == ["channels.template.create", "channels.template.update"]
 
 
 def test_api_crud_and_preview(api, db, frozen):
     client = api("marketer")
     P = "/api/v1/channels/templates"
-    bad = client.post(P, {"name": "x", "channel": "sms", "kind": "marketing", "signature": "店", "body": "hi"}, content_type="application/json")
+    bad = client.post(
+        P,
+        {"name": "x", "channel": "sms", "kind": "marketing", "signature": "店", "body": "hi"},
+        content_type="application/json",
+    )
     assert bad.status_code == 422
-    assert {e["code"] for e in bad.json()["details"]["errors"]} == {"SMS_SIGNATURE_INVALID", "SMS_OPT_OUT_MISSING"}
-    zh = api("marketer", lang="zh-hans").post(P, {"name": "x", "channel": "sms", "kind": "marketing", "signature": "店", "body": f"hi {OPT}"}, content_type="application/json")
+    assert {e["code"] for e in bad.json()["details"]["errors"]} == {
+        "SMS_SIGNATURE_INVALID",
+        "SMS_OPT_OUT_MISSING",
+    }
+    zh = api("marketer", lang="zh-hans").post(
+        P,
+        {"name": "x", "channel": "sms", "kind": "marketing", "signature": "店", "body": f"hi {OPT}"},
+        content_type="application/json",
+    )
     assert zh.json()["details"]["errors"][0]["message"].startswith("短信签名")
-    r = client.post(P, {"name": "双11", "channel": "sms", "kind": "marketing", "signature": "老客", "body": "{name}，送您{coupon_amount}元券，" + OPT}, content_type="application/json")
+    r = client.post(
+        P,
+        {
+            "name": "双11",
+            "channel": "sms",
+            "kind": "marketing",
+            "signature": "老客",
+            "body": "{name}，送您{coupon_amount}元券，" + OPT,
+        },
+        content_type="application/json",
+    )
     assert r.status_code == 201, r.content
     tid = r.json()["id"]
-    assert client.patch(f"{P}/{tid}", {"is_active": False}, content_type="application/json").json()["is_active"] is False
+    assert (
+        client.patch(f"{P}/{tid}", {"is_active": False}, content_type="application/json").json()["is_active"]
+        is False
+    )
     assert [t["id"] for t in client.get(P + "?active=false").json()["items"]] == [tid]
     m = member_create(name="李四", mobile="13800000009")
-    p = client.post(f"{P}/preview", {"template_id": tid, "member_id": m.pk, "extra": {"coupon_amount": "20"}}, content_type="application/json").json()
+    p = client.post(
+        f"{P}/preview",
+        {"template_id": tid, "member_id": m.pk, "extra": {"coupon_amount": "20"}},
+        content_type="application/json",
+    ).json()
     assert p["body"] == "【老客】李四，送您20元券，" + OPT
     assert (p["chars"], p["segments"], p["cost_fen"], p["problems"]) == (len(p["body"]), 1, 5, [])
-    draft = client.post(f"{P}/preview", {"channel": "sms", "kind": "marketing", "signature": "老客", "body": "字" * 70}, content_type="application/json").json()
+    draft = client.post(
+        f"{P}/preview",
+        {"channel": "sms", "kind": "marketing", "signature": "老客", "body": "字" * 70},
+        content_type="application/json",
+    ).json()
     assert (draft["segments"], draft["cost_fen"]) == (2, 10)
     assert [x["code"] for x in draft["problems"]] == ["SMS_OPT_OUT_MISSING"]
     assert client.delete(f"{P}/{tid}").status_code == 204

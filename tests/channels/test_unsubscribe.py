@@ -54,13 +54,24 @@ def test_confirm_page_then_post_withdraws(member):
 def test_one_click_post_and_later_marketing_is_suppressed(member):
     client = Client(enforce_csrf_checks=True)  # a mail client: no cookie, no CSRF token
     url = one_click_url(member.pk, "email")
-    r = client.post(_path(url), "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    r = client.post(
+        _path(url), "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert r.status_code == 200
     assert _state(member, "email") == "withdrawn"
-    assert client.post(_path(url), "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded").status_code == 200  # twice is fine
-    promo = message_enqueue(purpose="edm-after", member=member, channel="email", kind="marketing", subject="s", body="b")
+    assert (
+        client.post(
+            _path(url), "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+        ).status_code
+        == 200
+    )  # twice is fine
+    promo = message_enqueue(
+        purpose="edm-after", member=member, channel="email", kind="marketing", subject="s", body="b"
+    )
     assert (promo.state, promo.error) == ("suppressed", "unsubscribed")
-    notice = message_enqueue(purpose="notice-after", member=member, channel="email", kind="transactional", subject="s", body="b")
+    notice = message_enqueue(
+        purpose="notice-after", member=member, channel="email", kind="transactional", subject="s", body="b"
+    )
     assert notice.state == "waiting"
     assert client.get(_path(url)).status_code == 302  # a person opening it gets the confirm page
 
@@ -77,6 +88,13 @@ def test_tampered_tokens_get_a_400_page(member, how):
     client = Client()
     r = client.get(f"/u/unsubscribe/{token}/?lang=en")
     assert r.status_code == 400 and b"not valid" in r.content
-    assert client.post(f"/u/unsubscribe/{token}/one-click/", "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded").status_code == 400
+    assert (
+        client.post(
+            f"/u/unsubscribe/{token}/one-click/",
+            "List-Unsubscribe=One-Click",
+            content_type="application/x-www-form-urlencoded",
+        ).status_code
+        == 400
+    )
     assert Client().post(f"/u/unsubscribe/{token}/").status_code in (400, 403)
     assert _state(member, "email") == "granted"

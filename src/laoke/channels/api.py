@@ -82,7 +82,9 @@ def template_list(
     cursor: str | None = None,
     limit: int | None = None,
 ):
-    rows, next_cursor = paginate(selectors.template_list(channel=channel, active=active), cursor=cursor, limit=limit)
+    rows, next_cursor = paginate(
+        selectors.template_list(channel=channel, active=active), cursor=cursor, limit=limit
+    )
     return {"items": rows, "next_cursor": next_cursor}
 
 
@@ -124,7 +126,9 @@ class PreviewOut(Schema):
     problems: list[ProblemOut]
 
 
-@router.post("/templates/preview", response=PreviewOut, summary="Render a template for a member or sample data")
+@router.post(
+    "/templates/preview", response=PreviewOut, summary="Render a template for a member or sample data"
+)
 @require("channels.change_messagetemplate", WRITE)
 def template_preview(request, payload: PreviewIn):
     from laoke.core.api import lang_of
@@ -282,7 +286,9 @@ class AssignIn(Schema):
     assignee_id: int | None
 
 
-@router.post("/tasks/{int:task_id}/assign", response=TaskOut, summary="Assign a task (null: back to the pool)")
+@router.post(
+    "/tasks/{int:task_id}/assign", response=TaskOut, summary="Assign a task (null: back to the pool)"
+)
 @require("channels.assign_stafftask", WRITE)
 def task_assign(request, task_id: int, payload: AssignIn):
     _visible_task(request, task_id)
@@ -310,7 +316,9 @@ def mail_export(request, purpose_prefix: str = "", task_ids: str = ""):
     except ValueError as exc:
         raise DomainError(exports.EXPORT_EMPTY_SELECTION, field="task_ids") from exc
     data = exports.mail_export(purpose_prefix=purpose_prefix, task_ids=ids or None, actor=request.user)
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     response["Content-Disposition"] = 'attachment; filename="direct-mail.xlsx"'
     response["Cache-Control"] = "no-store"
     return response

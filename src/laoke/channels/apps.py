@@ -26,5 +26,9 @@ class ChannelsConfig(AppConfig):
             "channels.assign_stafftask",
             "channels.export_directmail",
         ],
-        "service_agent": ["channels.view_messagetemplate", "channels.view_stafftask", "channels.complete_stafftask"],
+        "service_agent": [
+            "channels.view_messagetemplate",
+            "channels.view_stafftask",
+            "channels.complete_stafftask",
+        ],
     }

@@ -55,7 +55,8 @@ class MessageTemplate(models.Model):
                 condition=Q(kind__in=[k.value for k in TemplateKind]), name="msgtemplate_kind_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(channel="sms") | Q(signature__regex=r"^.{2,12}$"), name="msgtemplate_sms_signature"
+                condition=~Q(channel="sms") | Q(signature__regex=r"^.{2,12}$"),
+                name="msgtemplate_sms_signature",
             ),
         ]
 
@@ -126,7 +127,9 @@ class StaffTask(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["purpose", "member"], name="stafftask_purpose_member_uniq"),
-            models.CheckConstraint(condition=Q(kind__in=["call", "visit", "mail"]), name="stafftask_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["call", "visit", "mail"]), name="stafftask_kind_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(state="done", done_at__isnull=False) | (~Q(state="done") & Q(outcome="")),
                 name="stafftask_done_has_time",

@@ -26,7 +26,9 @@ def shop_link() -> str:
 def _entry_level() -> TierLevel | None:
     # Same rule as tiers.selectors.current_level: the active individual programme's open level.
     return (
-        TierLevel.objects.filter(programme__audience=Audience.INDIVIDUAL, programme__is_active=True, threshold=0)
+        TierLevel.objects.filter(
+            programme__audience=Audience.INDIVIDUAL, programme__is_active=True, threshold=0
+        )
         .exclude(rule_kind=RuleKind.MANUAL)
         .order_by("rank")
         .first()

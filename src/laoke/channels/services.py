@@ -303,8 +303,13 @@ def staff_task_assign(*, task_id: int, assignee_id: int | None, actor=None) -> S
 
 OUTCOMES_BY_KIND = {
     StaffTask.Kind.CALL: set(StaffTask.Outcome.values) - {StaffTask.Outcome.MAILED},
-    StaffTask.Kind.VISIT: set(StaffTask.Outcome.values) - {StaffTask.Outcome.MAILED, StaffTask.Outcome.NO_ANSWER},
-    StaffTask.Kind.MAIL: {StaffTask.Outcome.MAILED, StaffTask.Outcome.WRONG_NUMBER, StaffTask.Outcome.REFUSED},
+    StaffTask.Kind.VISIT: set(StaffTask.Outcome.values)
+    - {StaffTask.Outcome.MAILED, StaffTask.Outcome.NO_ANSWER},
+    StaffTask.Kind.MAIL: {
+        StaffTask.Outcome.MAILED,
+        StaffTask.Outcome.WRONG_NUMBER,
+        StaffTask.Outcome.REFUSED,
+    },
 }
 
 
@@ -352,7 +357,11 @@ def staff_task_cancel(*, task_id: int, note: str = "", actor=None) -> StaffTask:
         task.note = note or ""
         task.save(update_fields=["state", "note"])
         audit_write(
-            action="channels.task.cancel", obj=task, before={"state": "open"}, after={"state": task.state}, actor=actor
+            action="channels.task.cancel",
+            obj=task,
+            before={"state": "open"},
+            after={"state": task.state},
+            actor=actor,
         )
     return task
 
@@ -366,9 +375,11 @@ def staff_tasks_privacy_tick(now: datetime, *, chunk: int = CHUNK) -> int:
     for counts). members.member_forget cannot call up into channels (layers), so this tick does
     it. Returns the number of rows scrubbed."""
     scrubbed = 0
-    forgotten = StaffTask.objects.filter(member__status=Member.Status.ANONYMISED).exclude(
-        state=StaffTask.State.CANCELLED, body="", note=_FORGOTTEN
-    ).exclude(state=StaffTask.State.DONE, body="", note="")
+    forgotten = (
+        StaffTask.objects.filter(member__status=Member.Status.ANONYMISED)
+        .exclude(state=StaffTask.State.CANCELLED, body="", note=_FORGOTTEN)
+        .exclude(state=StaffTask.State.DONE, body="", note="")
+    )
     while True:
         with transaction.atomic():
             ids = list(forgotten.order_by("pk").values_list("pk", flat=True)[:chunk])
@@ -379,6 +390,6 @@ def staff_tasks_privacy_tick(now: datetime, *, chunk: int = CHUNK) -> int:
             )
             StaffTask.objects.filter(pk__in=ids, state=StaffTask.State.DONE).update(note="")
             scrubbed += StaffTask.objects.filter(pk__in=ids).update(body="")
-            StaffTask.objects.filter(pk__in=ids, state=StaffTask.State.CANCELLED).exclude(note=_FORGOTTEN).update(
+            StaffTask.objects.filter(pk__in=ids, state=StaffTask.State.CANCELLED).exclude(
                 note=_FORGOTTEN
-            )
+            ).update(note=_FORGOTTEN)

@@ -30,7 +30,7 @@ DEFAULT_OPT_OUT_PATTERNS = (
     r"退订\s*回\s*TD",
 )
 
-__all__ = ["sms_compose", "sms_segments", "sms_cost_fen", "signature_ok", "has_opt_out", "fen_per_segment"]
+__all__ = ["fen_per_segment", "has_opt_out", "signature_ok", "sms_compose", "sms_cost_fen", "sms_segments"]
 
 
 def sms_compose(signature: str, body: str) -> str:

@@ -97,7 +97,9 @@ def check_placeholders(field: str, text: str) -> list[DomainError]:
     unknown = sorted({n for n in used if n not in VARIABLES})
     if unknown:
         errors.append(
-            DomainError(TEMPLATE_VARIABLE_UNKNOWN, field=field, names=", ".join(unknown), details={"names": unknown})
+            DomainError(
+                TEMPLATE_VARIABLE_UNKNOWN, field=field, names=", ".join(unknown), details={"names": unknown}
+            )
         )
     return errors
 
@@ -119,7 +121,7 @@ def _fill(pieces, context: dict, fallbacks: dict, *, html: bool) -> str:
 class Compiled:
     """A template parsed once; ``render(context)`` is cheap (joins pieces)."""
 
-    __slots__ = ("channel", "signature", "subject", "body", "html_body", "fallbacks", "fen_per_segment")
+    __slots__ = ("body", "channel", "fallbacks", "fen_per_segment", "html_body", "signature", "subject")
 
     def __init__(self, *, channel: str, signature: str, subject: str, body: str, html_body: str):
         self.channel = channel

@@ -7,5 +7,9 @@ from . import views
 
 urlpatterns: list = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="channels_unsubscribe"),
-    path("unsubscribe/<str:token>/one-click/", views.unsubscribe_one_click, name="channels_unsubscribe_one_click"),
+    path(
+        "unsubscribe/<str:token>/one-click/",
+        views.unsubscribe_one_click,
+        name="channels_unsubscribe_one_click",
+    ),
 ]

@@ -102,6 +102,7 @@ def unsubscribe_one_click(request, token: str):
         member_id, channel = unsubscribe_token_read(token)
         _withdraw(member_id, channel, "one-click")
     except DomainError:
-        return HttpResponse("invalid unsubscribe link\n", status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "invalid unsubscribe link\n", status=400, content_type="text/plain; charset=utf-8"
+        )
     return HttpResponse("unsubscribed\n", content_type="text/plain; charset=utf-8")
-

@@ -75,10 +75,12 @@ class WebhookProvider:
     def send(self, message) -> SendResult:
         if not self.url or not self.secret:
             raise PermanentSendError("webhook channel not configured (LAOKE_WEBHOOK_URL / _SECRET)")
+        if not self.url.startswith(("https://", "http://")):
+            raise PermanentSendError("webhook URL must be http(s)")
         body = payload(message)
         mid = message_id(message)
         timestamp = str(int(clock.now().timestamp()))
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
             self.url,
             data=body,
             method="POST",
