@@ -142,7 +142,7 @@ def _s(r: Row, name: str, default=None):
     return getattr(r.stats, name) if r.stats is not None else default
 
 
-def leaf(r: Row, node: dict, now: datetime) -> bool:  # noqa: PLR0911, PLR0912
+def leaf(r: Row, node: dict, now: datetime) -> bool:
     f, op, value = node["field"], node["op"], node["value"]
     m = r.m
     today = now.astimezone(TZ).date()
