@@ -21,7 +21,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from laoke.channels.models import MessageTemplate
-from laoke.core import clock
+from laoke.core import clock, idempotency
 from laoke.core.audit import audit_write
 from laoke.core.errors import NOT_FOUND, DomainError
 from laoke.core.validation import check_choice, check_length
@@ -31,6 +31,7 @@ from laoke.segments.models import Segment
 from laoke.segments.selectors import segment_queryset
 
 from . import error_codes as E
+from .guards import send_time_after
 from .models import (
     MESSAGE_CHANNELS,
     Attribution,
@@ -221,7 +222,7 @@ def _write_structure(campaign: Campaign, data: dict[str, Any], now: datetime) ->
 # --- lifecycle -------------------------------------------------------------------------------
 
 
-def campaign_create(*, data: dict[str, Any], actor=None) -> Campaign:
+def campaign_create(*, data: dict[str, Any], actor=None, idem: idempotency.Claim | None = None) -> Campaign:
     now = clock.now()
     fields = _fields(data)
     for required in ("name", "objective"):
@@ -242,6 +243,7 @@ def campaign_create(*, data: dict[str, Any], actor=None) -> Campaign:
             )
             _write_structure(campaign, data, now)
             audit_write(action="campaign.create", obj=campaign, after=_snapshot(campaign), actor=actor)
+            idempotency.complete(idem, campaign)
     except IntegrityError:
         if Campaign.objects.filter(name=fields["name"]).exists():
             raise DomainError(E.CAMPAIGN_NAME_TAKEN, field="name", name=fields["name"]) from None
@@ -249,7 +251,9 @@ def campaign_create(*, data: dict[str, Any], actor=None) -> Campaign:
     return campaign
 
 
-def campaign_update(*, campaign_id: int, data: dict[str, Any], actor=None) -> Campaign:
+def campaign_update(
+    *, campaign_id: int, data: dict[str, Any], actor=None, idem: idempotency.Claim | None = None
+) -> Campaign:
     """Edit a draft. ``branches``/``waves``, when given, replace the existing ones."""
     now = clock.now()
     fields = _fields(data)
@@ -274,12 +278,13 @@ def campaign_update(*, campaign_id: int, data: dict[str, Any], actor=None) -> Ca
             audit_write(
                 action="campaign.update", obj=campaign, before=before, after=_snapshot(campaign), actor=actor
             )
+            idempotency.complete(idem, campaign)
     except IntegrityError:
         raise DomainError(E.CAMPAIGN_NAME_TAKEN, field="name", name=fields.get("name", "")) from None
     return campaign
 
 
-def campaign_approve(*, campaign_id: int, actor) -> Campaign:
+def campaign_approve(*, campaign_id: int, actor, idem: idempotency.Claim | None = None) -> Campaign:
     with transaction.atomic(durable=True):
         campaign = _locked(campaign_id)
         if campaign.state != CampaignState.DRAFT:
@@ -293,10 +298,13 @@ def campaign_approve(*, campaign_id: int, actor) -> Campaign:
         campaign.approved_at = campaign.updated_at = clock.now()
         campaign.save(update_fields=["state", "approved_by", "approved_at", "updated_at"])
         audit_write(action="campaign.approve", obj=campaign, after={"state": campaign.state}, actor=actor)
+        idempotency.complete(idem, campaign)
     return campaign
 
 
-def campaign_schedule(*, campaign_id: int, starts_at: datetime | None = None, actor=None) -> Campaign:
+def campaign_schedule(
+    *, campaign_id: int, starts_at: datetime | None = None, actor=None, idem: idempotency.Claim | None = None
+) -> Campaign:
     """Approved → scheduled; the tick launches it at ``starts_at`` (default: now)."""
     now = clock.now()
     starts_at = starts_at or now
@@ -313,6 +321,7 @@ def campaign_schedule(*, campaign_id: int, starts_at: datetime | None = None, ac
         audit_write(
             action="campaign.schedule", obj=campaign, after={"starts_at": starts_at.isoformat()}, actor=actor
         )
+        idempotency.complete(idem, campaign)
     return campaign
 
 
@@ -327,7 +336,9 @@ def _pause(campaign: Campaign, reason: str, now: datetime) -> None:
     _messages_hold(purpose_prefix=campaign.purpose_prefix, until=FAR_FUTURE)
 
 
-def campaign_pause(*, campaign_id: int, reason: str = "", actor=None) -> Campaign:
+def campaign_pause(
+    *, campaign_id: int, reason: str = "", actor=None, idem: idempotency.Claim | None = None
+) -> Campaign:
     with transaction.atomic(durable=True):
         campaign = _locked(campaign_id)
         if campaign.state != CampaignState.RUNNING:
@@ -336,10 +347,11 @@ def campaign_pause(*, campaign_id: int, reason: str = "", actor=None) -> Campaig
         audit_write(
             action="campaign.pause", obj=campaign, after={"reason": campaign.stop_reason}, actor=actor
         )
+        idempotency.complete(idem, campaign)
     return campaign
 
 
-def campaign_resume(*, campaign_id: int, actor=None) -> Campaign:
+def campaign_resume(*, campaign_id: int, actor=None, idem: idempotency.Claim | None = None) -> Campaign:
     now = clock.now()
     with transaction.atomic(durable=True):
         campaign = _locked(campaign_id)
@@ -351,12 +363,19 @@ def campaign_resume(*, campaign_id: int, actor=None) -> Campaign:
         campaign.stop_reason = ""
         campaign.updated_at = now
         campaign.save(update_fields=["state", "stop_reason", "updated_at"])
-        _messages_release(purpose_prefix=campaign.purpose_prefix, held_until=FAR_FUTURE, not_before=now)
+        _messages_release(
+            purpose_prefix=campaign.purpose_prefix,
+            held_until=FAR_FUTURE,
+            not_before=send_time_after(now, campaign_settings()),
+        )
         audit_write(action="campaign.resume", obj=campaign, after={"state": campaign.state}, actor=actor)
+        idempotency.complete(idem, campaign)
     return campaign
 
 
-def campaign_cancel(*, campaign_id: int, reason: str = "", actor=None) -> Campaign:
+def campaign_cancel(
+    *, campaign_id: int, reason: str = "", actor=None, idem: idempotency.Claim | None = None
+) -> Campaign:
     now = clock.now()
     with transaction.atomic(durable=True):
         campaign = _locked(campaign_id)
@@ -376,6 +395,7 @@ def campaign_cancel(*, campaign_id: int, reason: str = "", actor=None) -> Campai
             after={"reason": campaign.stop_reason, "messages_dropped": dropped},
             actor=actor,
         )
+        idempotency.complete(idem, campaign)
     return campaign
 
 

@@ -124,4 +124,6 @@ SCOPES = {
     "tiers:write": ("配置会员等级", "Configure tier programmes"),
     "orders:read": ("读取订单", "Read orders"),
     "orders:write": ("结算、退款、发货", "Settle, refund and ship orders"),
+    "campaigns:read": ("读取营销活动", "Read campaigns"),
+    "campaigns:write": ("设计、审批、启停营销活动", "Design, approve, launch and stop campaigns"),
 }
