@@ -15,7 +15,7 @@ import shutil
 import pytest
 from django.db import connection
 
-from laoke.core.roles import SCOPES
+from laoke.core.roles import ROLE_PERMISSIONS, SCOPES
 
 REQUIRE_PG = os.environ.get("LAOKE_REQUIRE_PG") == "1"
 REQUIRE_BROWSER = os.environ.get("LAOKE_REQUIRE_BROWSER") == "1"
@@ -49,11 +49,52 @@ def pytest_sessionstart(session):
         raise pytest.UsageError("LAOKE_REQUIRE_PG=1 needs DATABASE_URL=postgresql://…")
 
 
+# What roles_sync() wrote the first time in this session: {role: [(app_label, codename), …]}.
+_synced_roles: dict[str, list[tuple[str, str]]] = {}
+
+
 @pytest.fixture
 def roles(db):
-    from laoke.core.services import roles_sync
+    """The role groups exactly as ``roles_sync()`` leaves them. The first use in a session runs
+    roles_sync() and remembers the outcome by permission natural key; later uses (each in a fresh,
+    rolled-back test transaction) write the same groups and group-permission rows in four queries
+    instead of ~470 (about a second per test on PostgreSQL). It falls back to roles_sync() whenever
+    groups already exist or a remembered permission is missing, so the state is always the same."""
+    from django.contrib.auth.models import Group, Permission
 
-    roles_sync()
+    from laoke.core.services import role_permission_names, roles_sync
+
+    existed = Group.objects.exists()
+    if existed or not _synced_roles:
+        roles_sync()
+        if not existed and not _synced_roles:
+            for group in Group.objects.filter(name__in=ROLE_PERMISSIONS).prefetch_related(
+                "permissions__content_type"
+            ):
+                _synced_roles[group.name] = [
+                    (p.content_type.app_label, p.codename) for p in group.permissions.all()
+                ]
+        return
+    perm_ids = {
+        (a, c): pk for pk, a, c in Permission.objects.values_list("pk", "content_type__app_label", "codename")
+    }
+    if any(key not in perm_ids for keys in _synced_roles.values() for key in keys):
+        roles_sync()
+        return
+    groups = Group.objects.bulk_create([Group(name=name) for name in _synced_roles])
+    through = Group.permissions.through
+    every = sorted(perm_ids.values())  # a "*" role (admin) holds every permission that exists now
+    through.objects.bulk_create(
+        [
+            through(group_id=g.pk, permission_id=pk)
+            for g in groups
+            for pk in (
+                every
+                if role_permission_names(g.name) == "*"
+                else [perm_ids[key] for key in _synced_roles[g.name]]
+            )
+        ]
+    )
 
 
 _counter = itertools.count(1)

@@ -19,6 +19,7 @@ import re
 import pytest
 
 from laoke.api import api
+from laoke.core.roles import SCOPES
 
 ROLES = [
     "admin",
@@ -131,10 +132,16 @@ def test_every_endpoint_is_classified():
 PARAM_RE = re.compile(r"{(?:\w+:)?(\w+)}")
 
 
-@pytest.fixture
-def objects(db, roles):
-    """One of each object the path parameters can name, visible to every role."""
-    from laoke.core.services import store_create
+@pytest.fixture(scope="module")
+def matrix(django_db_setup, django_db_blocker):
+    """Built once for the module (Django's ``setUpTestData`` pattern): the roles, one of each object
+    the path parameters can name (visible to every role) and one API token per role, inside a
+    transaction rolled back when the module ends. Every test runs in its own savepoint inside it
+    (the ``db`` fixture), so whatever one request writes is undone before the next request."""
+    from django.db import transaction
+
+    from laoke.catalog.services import product_create
+    from laoke.core.services import api_token_create, roles_sync, staff_user_create, store_create
     from laoke.members.services import (
         attribute_definition_create,
         group_account_create,
@@ -142,23 +149,39 @@ def objects(db, roles):
         tag_create,
     )
 
-    store = store_create(code="MATRIX", name="矩阵店")
-    member = member_create(name="矩阵会员", mobile="13800138000")
-    group = group_account_create(name="矩阵公司")
-    tag = tag_create(name="矩阵标签")
-    attr = attribute_definition_create(key="size", label="尺码", type="text")
-    from laoke.catalog.services import product_create
-
-    product = product_create(sku="MATRIX-1", title="矩阵商品", list_price_fen=100)
-    return {
-        "product_id": product.pk,
-        "store_id": store.pk,
-        "member_id": member.pk,
-        "group_id": group.pk,
-        "tag": tag.name,
-        "key": attr.key,
-        "channel": "sms",
-    }
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer._from_testcase = True  # like TestCase's class-wide atomic: durable services may nest
+        outer.__enter__()
+    try:
+        with django_db_blocker.unblock():
+            roles_sync()
+            store = store_create(code="MATRIX", name="矩阵店")
+            member = member_create(name="矩阵会员", mobile="13800138000")
+            group = group_account_create(name="矩阵公司")
+            tag = tag_create(name="矩阵标签")
+            attr = attribute_definition_create(key="size", label="尺码", type="text")
+            product = product_create(sku="MATRIX-1", title="矩阵商品", list_price_fen=100)
+            tokens = {}
+            for role in ROLES:
+                user = staff_user_create(username=f"matrix-{role}", password="test-password-123", role=role)
+                tokens[role] = api_token_create(user=user, name="matrix", scopes=list(SCOPES))[1]
+        yield {
+            "objects": {
+                "product_id": product.pk,
+                "store_id": store.pk,
+                "member_id": member.pk,
+                "group_id": group.pk,
+                "tag": tag.name,
+                "key": attr.key,
+                "channel": "sms",
+            },
+            "tokens": tokens,
+        }
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 def _url(path: str, objects: dict) -> str:
@@ -183,9 +206,11 @@ CASES = [(m, p, role) for (m, p) in OPERATIONS for role in ROLES]
 
 
 @pytest.mark.parametrize(("method", "path", "role"), CASES, ids=[f"{r} {m} {p}" for m, p, r in CASES])
-def test_role_matrix(api, objects, method, path, role):
-    client = api(role)
-    r = _call(client, method, _url(path, objects))
+def test_role_matrix(matrix, db, method, path, role):
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {matrix['tokens'][role]}", HTTP_ACCEPT_LANGUAGE="en")
+    r = _call(client, method, _url(path, matrix["objects"]))
     allowed = role in EXPECTED.get((method, path), frozenset())
     if allowed:
         assert r.status_code not in (401, 403), (role, method, path, r.status_code, r.content[:300])
