@@ -9,14 +9,13 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from laoke.core import clock
-from laoke.core.money import fen_to_yuan
 from laoke.ledger.models import Account
 from laoke.members.models import Member
 from laoke.members.selectors import member_visible_queryset
 from laoke.tiers.models import Audience, MemberTier, RuleKind, TierLevel
 
 from .models import MessageTemplate, StaffTask
-from .unsubscribe import unsubscribe_url
+from .unsubscribe import unsubscribe_url_maker
 
 
 def shop_link() -> str:
@@ -54,8 +53,8 @@ def template_contexts(
     ids = sorted({int(i) for i in member_ids})
     if not ids:
         return {}
-    members = list(Member.objects.filter(pk__in=ids).only("id", "code", "name", "group_account_id"))
-    groups = {m.group_account_id for m in members if m.group_account_id}
+    members = list(Member.objects.filter(pk__in=ids).values_list("id", "code", "name", "group_account_id"))
+    groups = {m[3] for m in members if m[3]}
     tiers = (
         MemberTier.objects.filter(Q(member_id__in=ids) | Q(group_account_id__in=groups))
         .filter(level__isnull=False, level__programme__is_active=True)
@@ -76,22 +75,25 @@ def template_contexts(
         ).values_list("member_id", "kind", "balance")
     }
     base = {"shop_link": shop_link(), **(extra or {})}
+    unsubscribe_url = unsubscribe_url_maker()
     out: dict[int, dict] = {}
-    for m in members:
-        levels = [lv for lv in (of_group.get(m.group_account_id), own.get(m.pk)) if lv is not None]
-        if m.pk not in own and entry is not None:
+    wallet, points = Account.Kind.WALLET.value, Account.Kind.POINTS.value
+    for pk, code, name, group_id in members:
+        levels = [lv for lv in (of_group.get(group_id), own.get(pk)) if lv is not None]
+        if pk not in own and entry is not None:
             levels.append(entry)
         level = min(levels, key=lambda lv: lv.price_rate_bp) if levels else None
+        fen = balances.get((pk, wallet), 0)
         ctx = {
-            "name": m.name,
-            "member_code": m.code,
+            "name": name,
+            "member_code": code,
             "tier": level.name if level else "",
-            "balance": str(fen_to_yuan(balances.get((m.pk, Account.Kind.WALLET), 0))),
-            "points": balances.get((m.pk, Account.Kind.POINTS), 0),
-            "unsubscribe_link": unsubscribe_url(m.pk, channel),
+            "balance": f"{'-' if fen < 0 else ''}{abs(fen) // 100}.{abs(fen) % 100:02d}",
+            "points": balances.get((pk, points), 0),
+            "unsubscribe_link": unsubscribe_url(pk, channel),
         }
         ctx.update(base)
-        out[m.pk] = ctx
+        out[pk] = ctx
     return out
 
 
