@@ -124,6 +124,7 @@ class FakeSmsStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # survives a process crash, not a power cut
             self._db.executescript(_SCHEMA)
+            self._last_id = self._db.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]
 
     def close(self) -> None:
         with self._lock:
@@ -141,10 +142,13 @@ class FakeSmsStore:
     ) -> dict:
         at = datetime.now(UTC).isoformat()
         with self._lock:
-            cur = self._db.execute(
-                "INSERT INTO messages (at, api, phone, sign, template, params, out_id, provider_id, accepted,"
-                " code, delivery, delivery_code) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)",
+            self._last_id += 1
+            pid = f"{self._last_id}^{api[0]}"
+            self._db.execute(
+                "INSERT INTO messages (id, at, api, phone, sign, template, params, out_id, provider_id, accepted,"
+                " code, delivery, delivery_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    self._last_id,
                     at,
                     api,
                     phone,
@@ -152,15 +156,14 @@ class FakeSmsStore:
                     template,
                     params,
                     out_id,
+                    pid,
                     int(accepted),
                     code,
                     delivery,
                     delivery_code,
                 ),
             )
-            pid = f"{cur.lastrowid}^{api[0]}"
-            self._db.execute("UPDATE messages SET provider_id = ? WHERE id = ?", (pid, cur.lastrowid))
-        return {"id": cur.lastrowid, "provider_id": pid, "at": at}
+            return {"id": self._last_id, "provider_id": pid, "at": at}
 
     def query(self, sql: str, params=()) -> list[dict]:
         with self._lock:
@@ -250,7 +253,18 @@ class FakeSmsServer(ThreadingHTTPServer):
         self._random = random.Random(self.config.seed)
         self._random_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        # Test hook: called with each accepted send's record after it is stored and before the
+        # answer goes out (the crash test SIGKILLs the worker here: accepted, answer never read).
+        self.on_accept = None
         super().__init__((host, port), _Handler)
+
+    def handle_error(self, request, client_address):
+        """A client that went away (killed, timed out) is part of the job, not an error."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def port(self) -> int:
@@ -311,6 +325,8 @@ class FakeSmsServer(ThreadingHTTPServer):
             delivery="" if code else ("undelivered" if undelivered else "delivered"),
             delivery_code="" if code else (undelivered or "DELIVERED"),
         )
+        if not code and self.on_accept is not None:
+            self.on_accept(row)
         return row, code
 
     # -- pushes to our callbacks -------------------------------------------------------------------

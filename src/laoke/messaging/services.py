@@ -409,18 +409,19 @@ def _naive_claim(params: list, channel_clause: str) -> list[int]:
 
 
 def _backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, 4 min … capped at an hour."""
-    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+    """30 s, 1 min, 2 min, 4 min … capped at an hour (the first step is
+    ``LAOKE["MESSAGING_BACKOFF_SECONDS"]`` when set: the crash test uses 1 s)."""
+    first = settings.LAOKE.get("MESSAGING_BACKOFF_SECONDS", 30)
+    return timedelta(seconds=min(first * 2 ** (attempts - 1), 3600))
 
 
 def _finish(message_id: int, lease: datetime | None, **values) -> bool:
     """Record an outcome, only if the row is still in ``sending`` under this lease (``None``:
-    under any lease — used by the resolver, which acts on expired leases only)."""
+    under any lease)."""
     qs = Message.objects.filter(pk=message_id, state=Message.State.SENDING)
     if lease is not None:
         qs = qs.filter(lease_until=lease)
-    with transaction.atomic():
-        return qs.update(**values) == 1
+    return qs.update(**values) == 1  # one statement: atomic by itself (no BEGIN/COMMIT round trips)
 
 
 def _release(ids: list[int], lease: datetime, not_before: datetime) -> int:
@@ -612,7 +613,11 @@ def message_send_batch(ids: list[int], *, now: datetime) -> dict[str, int]:
 def _resolve_expired_leases(now: datetime) -> dict[str, int]:
     """A worker died (or stalled) between claim and outcome. Ask the provider what became of
     each such message — never resend blindly: sent → sent; failed → failed; unknown (it never
-    got there) → waiting, to be claimed again."""
+    got there) → waiting, to be claimed again. Each outcome is recorded only under the expired
+    lease it was asked about: two resolvers (two workers starting together) walk the same list,
+    and by the time the second one gets to a row the first may have requeued it and a third
+    worker claimed and sent it under a new lease — "under any lease" would requeue that live
+    claim and send the message twice (found by tests/channels/test_crash_pg.py)."""
     resolved = {"confirmed": 0, "requeued": 0, "lost": 0}
     expired = Message.objects.filter(state=Message.State.SENDING, lease_until__lt=now).order_by("pk")
     if _BLIND_RESEND_FOR_TESTS:  # the negative control of the crash test: what rule 7 forbids
@@ -632,7 +637,7 @@ def _resolve_expired_leases(now: datetime) -> dict[str, int]:
         if status == "sent":
             if _finish(
                 message.pk,
-                None,
+                message.lease_until,
                 state=Message.State.SENT,
                 provider=provider.name,
                 sent_at=now,
@@ -643,13 +648,13 @@ def _resolve_expired_leases(now: datetime) -> dict[str, int]:
         elif status == "failed":
             if _finish(
                 message.pk,
-                None,
+                message.lease_until,
                 state=Message.State.FAILED,
                 error="provider reports failure",
                 lease_until=None,
             ):
                 resolved["lost"] += 1
-        elif _finish(message.pk, None, state=Message.State.WAITING, lease_until=None):
+        elif _finish(message.pk, message.lease_until, state=Message.State.WAITING, lease_until=None):
             resolved["requeued"] += 1
     return resolved
 
