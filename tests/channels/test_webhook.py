@@ -80,8 +80,7 @@ def hook(server, settings, tmp_path):
 
 
 def _message(db_member, purpose="hook-1"):
-    # The row as the outbox writes it (the "webhook" channel's enqueue rule is the SMS
-    # engineer's change to messaging; the provider only needs the row).
+    # A bare row is enough for the provider (the outbox path is the last test).
     return Message.objects.create(
         purpose=purpose,
         member=db_member,
@@ -153,3 +152,32 @@ def test_timestamp_is_part_of_the_signature(hook, member):
     assert (a["ts"], b["ts"]) == (str(int(T0.timestamp())), str(int(T0.timestamp()) + 7))
     assert not verify(SECRET, a["ts"], b["raw"], b["sig"])  # a signature does not move to another time
     assert not verify(SECRET, b["ts"], a["raw"], b["sig"])  # nor to another body
+
+
+def test_through_the_outbox_with_a_crash_after_the_2xx(hook, member, settings):
+    """End to end: enqueued in the outbox, sent by the dispatcher; a worker that died after the
+    receiver's 2xx is resolved from the journal, not by posting again."""
+    from laoke.members.services import consent_set
+    from laoke.messaging.services import message_claim_batch, message_enqueue, messaging_tick
+
+    hook("/ok")
+    settings.LAOKE = {
+        **settings.LAOKE,
+        "MESSAGING_PROVIDERS": {"webhook": "laoke.channels.webhook_provider.WebhookProvider"},
+        "MESSAGING_KICK_ON_COMMIT": False,
+    }
+    consent_set(member_id=member.pk, channel="app_push", granted=True, source="test")
+    first = message_enqueue(purpose="im-1", member=member, channel="webhook", kind="marketing", body="上新啦")
+    assert messaging_tick(T0)["sent"] == 1
+    crashed = message_enqueue(
+        purpose="im-2", member=member, channel="webhook", kind="marketing", body="第二条"
+    )
+    assert message_claim_batch(now=T0, channel="webhook") == [crashed.pk]
+    WebhookProvider().send(Message.objects.get(pk=crashed.pk))  # …and the worker dies here
+    later = T0 + timedelta(minutes=5)
+    with clock.frozen(later):
+        result = messaging_tick(later)
+    assert (result["confirmed"], result["sent"]) == (1, 0)
+    assert [r["id"] for r in Receiver.received] == [message_id(first), message_id(crashed)]  # once each
+    assert all(r["ok"] for r in Receiver.received)
+    assert Message.objects.get(pk=crashed.pk).state == "sent"
