@@ -54,6 +54,13 @@ def test_confirm_page_then_post_withdraws(member):
 def test_one_click_post_and_later_marketing_is_suppressed(member):
     client = Client(enforce_csrf_checks=True)  # a mail client: no cookie, no CSRF token
     url = one_click_url(member.pk, "email")
+    pending = message_enqueue(
+        purpose="wave-1", member=member, channel="email", kind="marketing", subject="s", body="b"
+    )
+    sms = message_enqueue(
+        purpose="wave-1-sms", member=member, channel="sms", kind="marketing", body="b 回T退订"
+    )
+    assert pending.state == sms.state == "waiting"
     r = client.post(
         _path(url), "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
     )
@@ -113,3 +120,27 @@ def test_token_is_short_and_survives_key_rotation(member, settings):
     assert _state(member, "email") == "withdrawn"
     settings.SECRET_KEY_FALLBACKS = []
     assert Client().post(one_click, "List-Unsubscribe=One-Click", content_type=form).status_code == 400
+
+
+def test_phone_and_direct_mail_links_cancel_open_tasks(member):
+    from django.db import transaction
+
+    from laoke.channels.models import StaffTask
+    from laoke.channels.services import TaskRow, _staff_tasks_create_bulk
+
+    with transaction.atomic():
+        _staff_tasks_create_bulk(
+            [
+                TaskRow(purpose="c:1:call", member_id=member.pk, kind="call"),
+                TaskRow(purpose="c:1:mail", member_id=member.pk, kind="mail"),
+            ]
+        )
+    r = Client().post(
+        _path(one_click_url(member.pk, "call")),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert r.status_code == 200
+    assert _state(member, "phone") == "withdrawn"
+    states = dict(StaffTask.objects.values_list("kind", "state"))
+    assert states == {"call": "cancelled", "mail": "open"}

@@ -26,12 +26,15 @@ from laoke.core import clock
 from laoke.core.audit import audit_write, diff
 from laoke.core.errors import NOT_FOUND, DomainError, ValidationErrors
 from laoke.core.validation import check_choice, check_length, require
-from laoke.members.models import Member
+from laoke.members.models import Consent, Member
+from laoke.members.services import member_unsubscribe
+from laoke.messaging.services import _messages_cancel_pending
 
 from . import error_codes as E
 from .models import MessageTemplate, StaffTask, TemplateChannel, TemplateKind
 from .sms_text import has_opt_out, signature_ok, sms_compose
 from .templating import check_placeholders
+from .unsubscribe import unsubscribe_token_read
 
 CHUNK = 2_000
 SMS_TEMPLATE_MAX = 1000  # the outbox refuses longer SMS (≈ 15 segments)
@@ -393,3 +396,38 @@ def staff_tasks_privacy_tick(now: datetime, *, chunk: int = CHUNK) -> int:
             StaffTask.objects.filter(pk__in=ids, state=StaffTask.State.CANCELLED).exclude(
                 note=_FORGOTTEN
             ).update(note=_FORGOTTEN)
+
+
+# --- unsubscribe links ----------------------------------------------------------------------------
+
+# consent channel → what stops with it: outbox channel (marketing rows still waiting) and staff
+# task kinds (open tasks; a campaign's calls and mail are marketing by nature)
+_STOPS = {
+    "sms": ("sms", ()),
+    "email": ("email", ()),
+    "app_push": ("webhook", ()),
+    "phone": (None, (StaffTask.Kind.CALL,)),
+    "direct_mail": (None, (StaffTask.Kind.MAIL,)),
+}
+UNSUBSCRIBE_SOURCE = "unsubscribe-link"
+
+
+def unsubscribe_by_token(*, token: str, note: str = "") -> Consent:
+    """A signed unsubscribe link was confirmed (page or RFC 8058 one-click): withdraw the
+    consent (``members.member_unsubscribe``, which never refuses an opt-out and follows a merged
+    member), then stop what is still pending on that channel — waiting marketing messages, open
+    call or mail tasks — like an SMS 退订 reply does. Two transactions: a crash between them leaves
+    waiting rows that the sender's consent re-check after the claim stops anyway."""
+    member_id, channel = unsubscribe_token_read(token)
+    consent = member_unsubscribe(member_id=member_id, channel=channel, source=UNSUBSCRIBE_SOURCE, note=note)
+    outbox_channel, task_kinds = _STOPS[channel]
+    with transaction.atomic(durable=True):
+        if outbox_channel:
+            _messages_cancel_pending(
+                member_id=consent.member_id, channel=outbox_channel, reason="unsubscribed"
+            )
+        if task_kinds:
+            StaffTask.objects.filter(
+                member_id=consent.member_id, kind__in=task_kinds, state=StaffTask.State.OPEN
+            ).update(state=StaffTask.State.CANCELLED, note="unsubscribed")
+    return consent

@@ -6,9 +6,9 @@
   no cookie, so CSRF-exempt (the signed token is the proof, and the request does only this);
 - a bad or tampered token: a clear 400 page, nothing changes.
 
-The withdrawal goes through ``members.services.member_unsubscribe`` with source
-"unsubscribe-link": it is ``consent_set(granted=False)`` that also accepts a merged member (the
-opt-out reaches the member it was merged into) — an opt-out is never refused.
+The withdrawal is ``channels.services.unsubscribe_by_token``: ``members.services.member_unsubscribe``
+with source "unsubscribe-link" (``consent_set(granted=False)`` that also accepts a merged member —
+an opt-out is never refused), then the member's pending marketing on that channel is stopped.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from django.views.decorators.http import require_http_methods
 
 from laoke.core.errors import DomainError
 from laoke.members.models import Consent
-from laoke.members.services import member_unsubscribe
 
+from .services import unsubscribe_by_token
 from .unsubscribe import unsubscribe_token_read
 
-SOURCE = "unsubscribe-link"
 CHANNEL_LABELS = {
     "sms": ("短信", "SMS"),
     "email": ("邮件", "email"),
@@ -69,8 +68,8 @@ def _label(request, channel: str) -> str:
     return en if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else zh
 
 
-def _withdraw(member_id: int, channel: str, note: str) -> None:
-    member_unsubscribe(member_id=member_id, channel=channel, source=SOURCE, note=note)
+def _withdraw(token: str, note: str) -> None:
+    unsubscribe_by_token(token=token, note=note)
 
 
 @require_http_methods(["GET", "POST", "HEAD"])
@@ -83,7 +82,7 @@ def unsubscribe(request, token: str):
     ctx = {"token": token, "channel": _label(request, channel)}
     if request.method == "POST":
         try:
-            _withdraw(member_id, channel, "confirm page")
+            _withdraw(token, "confirm page")
         except DomainError:
             return _bad(request)
         return TemplateResponse(request, "channels/unsubscribe_done.html", ctx)
@@ -99,8 +98,7 @@ def unsubscribe_one_click(request, token: str):
     if request.method == "GET":  # a person following the link: show the confirm page
         return HttpResponseRedirect(reverse("channels_unsubscribe", args=[token]))
     try:
-        member_id, channel = unsubscribe_token_read(token)
-        _withdraw(member_id, channel, "one-click")
+        _withdraw(token, "one-click")
     except DomainError:
         return HttpResponse(
             "invalid unsubscribe link\n", status=400, content_type="text/plain; charset=utf-8"
