@@ -188,7 +188,7 @@ def test_approve_schedule_dry_run_progress_history(shop, staff):
         campaigns_tick(camp.starts_at)
         p = marketer.get(f"/admin/console/campaigns/{camp.pk}/progress.json").json()
         assert p["state"] == "running" and p["live"] is True and p["control"] == 1
-        assert [(r["loop"], r["state"], r["due_local"]) for r in p["runs"]][:2] == [
+        assert [(r["run"], r["state"], r["due_local"]) for r in p["runs"]][:2] == [
             (1, "pending", "2026-11-13 10:00"),  # the wave's 10:00 shop time, the day after the start
             (2, "pending", "2026-12-13 10:00"),
         ]
@@ -197,7 +197,7 @@ def test_approve_schedule_dry_run_progress_history(shop, staff):
         campaigns_tick(due)
         p = marketer.get(f"/admin/console/campaigns/{camp.pk}/progress.json").json()
         run = p["runs"][0]
-        assert (run["loop"], run["contacted"], run["control"]) == (1, 9, 1)
+        assert (run["run"], run["state"], run["contacted"], run["control"]) == (1, "done", 9, 1)
         assert run["parts"]["waiting"] + run["parts"]["sent"] + run["parts"]["suppressed"] == 9
         assert marketer.get(f"/admin/console/campaigns/{camp.pk}/progress/").status_code == 200
 

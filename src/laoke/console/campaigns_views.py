@@ -660,6 +660,7 @@ def progress_data(campaign: Campaign) -> dict[str, Any]:
         runs.append(
             {
                 **{k: r[k] for k in ("run_id", "wave_id", "wave", "channel", "loop", "state")},
+                "run": r["loop"] + 1,  # loops count from 0; people count runs from 1
                 "due_at": r["due_at"].isoformat(),
                 "due_local": _local(r["due_at"]),
                 "contacted": r["contacted"],
