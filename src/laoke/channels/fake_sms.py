@@ -233,9 +233,12 @@ def gateway_signature(secret: str, timestamp: str, method: str, path: str, body:
     return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
 
 
+TC_JSON = "application/json"  # Tencent's SDK reads an error only from exactly this content type
+
+
 class _Refused(Exception):
-    def __init__(self, status: int, body: dict):
-        self.status, self.body = status, body
+    def __init__(self, status: int, body: dict, content_type: str = "application/json;charset=utf-8"):
+        self.status, self.body, self.content_type = status, body, content_type
 
 
 # --- the server -----------------------------------------------------------------------------------
@@ -454,13 +457,15 @@ class _Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
 
-    def _reply(self, status: int, payload, *, delay: float = 0.0) -> None:
+    def _reply(
+        self, status: int, payload, *, delay: float = 0.0, content_type="application/json;charset=utf-8"
+    ):
         if delay:
             time.sleep(delay)
         data = json.dumps(payload, ensure_ascii=False).encode()
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json;charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -490,7 +495,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.store.request("unknown", "", "NotFound", self.path)
                 self._reply(404, {"error": "not found"})
         except _Refused as exc:
-            self._reply(exc.status, exc.body)
+            self._reply(exc.status, exc.body, content_type=exc.content_type)
 
     # -- Aliyun ----------------------------------------------------------------------------------
 
@@ -612,7 +617,9 @@ class _Handler(BaseHTTPRequestHandler):
 
         def error(code, message):
             store.request("tencent", action, code, self.path)
-            raise _Refused(200, {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": rid}})
+            raise _Refused(
+                200, {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": rid}}, TC_JSON
+            )
 
         auth = self.headers.get("Authorization", "")
         try:
@@ -665,7 +672,12 @@ class _Handler(BaseHTTPRequestHandler):
                     }
                 )
             store.request("tencent", action, "Ok", self.path)
-            self._reply(200, {"Response": {"SendStatusSet": statuses, "RequestId": rid}}, delay=delay)
+            self._reply(
+                200,
+                {"Response": {"SendStatusSet": statuses, "RequestId": rid}},
+                delay=delay,
+                content_type=TC_JSON,
+            )
         elif action in ("PullSmsSendStatus", "PullSmsSendStatusByPhoneNumber"):
             limit = max(1, min(int(params.get("Limit") or 100), 100))
             if action == "PullSmsSendStatus":
@@ -703,7 +715,9 @@ class _Handler(BaseHTTPRequestHandler):
                 for r in rows
             ]
             store.request("tencent", action, "Ok", self.path)
-            self._reply(200, {"Response": {"PullSmsSendStatusSet": out, "RequestId": rid}})
+            self._reply(
+                200, {"Response": {"PullSmsSendStatusSet": out, "RequestId": rid}}, content_type=TC_JSON
+            )
         else:
             error("InvalidAction", f"The action {action} is not supported.")
 

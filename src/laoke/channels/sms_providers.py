@@ -150,25 +150,16 @@ def aliyun_error(code: str, message: str = "") -> Exception:
     return TransientSendError(text)
 
 
-def _network_error(exc: BaseException) -> Exception:
-    """requests' errors (inside the SDKs' wrappers): a connection never opened is transient
-    (nothing was sent); anything after the request left us is an unknown outcome."""
-    import requests
+NEVER_CONNECTED = ("NewConnectionError", "ConnectTimeoutError", "connect timeout", "Connection refused")
 
-    inner = exc
-    for attr in ("inner_exception", "ex", "__cause__", "__context__"):
-        candidate = getattr(exc, attr, None)
-        if isinstance(candidate, requests.RequestException):
-            inner = candidate
-            break
-    if isinstance(inner, requests.ConnectTimeout) or (
-        isinstance(inner, requests.ConnectionError)
-        and not isinstance(inner, requests.ReadTimeout)
-        and "RemoteDisconnected" not in str(inner)
-        and "Connection aborted" not in str(inner)
-    ):
-        return TransientSendError(f"connection failed: {inner}"[:400])
-    return SmsOutcomeUnknown(f"no answer: {inner}"[:400])
+
+def network_error(text: str) -> Exception:
+    """A network failure (both SDKs hand us only requests' message): a connection that was never
+    opened is transient (nothing was sent); anything after the request may have left (read
+    timeout, connection dropped) is an unknown outcome for the lease resolver."""
+    if any(marker in text for marker in NEVER_CONNECTED):
+        return TransientSendError(f"connection failed: {text}"[:400])
+    return SmsOutcomeUnknown(f"no answer: {text}"[:400])
 
 
 class AliyunSmsProvider(_SmsProvider):
@@ -213,8 +204,8 @@ class AliyunSmsProvider(_SmsProvider):
             return fn(request, self._runtime())
         except AlibabaCloudException as exc:  # the provider answered with an error
             raise aliyun_error(str(exc.code or ""), str(getattr(exc, "message", "") or "")) from exc
-        except Exception as exc:  # network: the SDK wraps requests' errors
-            raise _network_error(exc) from exc
+        except Exception as exc:  # network: the SDK wraps requests' errors in its own
+            raise network_error(str(exc)) from exc
 
     def send(self, message) -> SendResult:
         from alibabacloud_dysmsapi20170525 import models
@@ -334,10 +325,7 @@ class TencentSmsProvider(_SmsProvider):
         except TencentCloudSDKException as exc:
             code = exc.get_code() or ""
             if code == "ClientNetworkError":
-                text = exc.get_message() or ""
-                if "Read timed out" in text or "RemoteDisconnected" in text or "Connection aborted" in text:
-                    raise SmsOutcomeUnknown(f"no answer: {text}"[:400]) from exc
-                raise TransientSendError(f"connection failed: {text}"[:400]) from exc
+                raise network_error(exc.get_message() or "") from exc
             raise tencent_error(code, exc.get_message() or "") from exc
 
     def send(self, message) -> SendResult:
