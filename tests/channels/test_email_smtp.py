@@ -170,3 +170,36 @@ def test_crash_after_250_is_resolved_without_resending(db, smtp):
     assert sorted(r[0][0] for r in smtp.received) == ["a@example.com", "b@example.com"]  # nobody twice
     assert Message.objects.get(pk=delivered.pk).state == "sent"
     assert Message.objects.get(pk=lost.pk).state == "sent"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_login_with_the_configured_credentials(db, smtp, settings):
+    from aiosmtpd.smtp import AuthResult
+
+    seen = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        seen.append((mechanism, auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"right")
+
+    handler = Handler()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,  # the test server has no certificate; production uses STARTTLS/SSL
+    )
+    controller.start()
+    try:
+        cfg = {**settings.LAOKE["EMAIL"], "port": controller.port, "user": "club", "password": "right"}
+        settings.LAOKE = {**settings.LAOKE, "EMAIL": cfg}
+        SmtpEmailProvider().send(_mail(_member()))
+        assert len(handler.received) == 1 and seen[-1][1:] == (b"club", b"right")
+        settings.LAOKE = {**settings.LAOKE, "EMAIL": {**cfg, "user": ""}}  # no login: refused
+        with pytest.raises(PermanentSendError, match="530"):
+            SmtpEmailProvider().send(_mail(_member("c@example.com"), purpose="p2"))
+        assert len(handler.received) == 1
+    finally:
+        controller.stop()
