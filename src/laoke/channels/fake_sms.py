@@ -358,32 +358,36 @@ class FakeSmsServer(ThreadingHTTPServer):
 
     def push_reply(self, url: str, api: str, phone: str, text: str, *, ref: str = "") -> tuple[int, dict]:
         """POST one inbound reply (上行) to our callback in the provider's format."""
-        ref = ref or f"up-{random.getrandbits(40):x}"
-        now = _now_china()
-        if api == "aliyun":
-            payload = [
-                {
-                    "phone_number": digits(phone),
-                    "send_time": now.strftime("%Y-%m-%d %H:%M:%S"),
-                    "content": text,
-                    "sign_name": "老客",
-                    "dest_code": "",
-                    "sequence_id": ref,
-                }
-            ]
-        elif api == "tencent":
-            payload = {
-                "extend": "",
-                "mobile": digits(phone),
-                "nationcode": "86",
-                "sign": "老客",
-                "text": text,
-                "time": int(now.timestamp()),
-                "reply_id": ref,
+        return _post_json(url, reply_payload(api, phone, text, ref=ref))
+
+
+def reply_payload(api: str, phone: str, text: str, *, ref: str = ""):
+    """An inbound reply in each provider's push format (Aliyun SmsUp, Tencent reply callback, the
+    gateway's own)."""
+    ref = ref or f"up-{random.getrandbits(40):x}"
+    now = _now_china()
+    if api == "aliyun":
+        return [
+            {
+                "phone_number": digits(phone),
+                "send_time": now.strftime("%Y-%m-%d %H:%M:%S"),
+                "content": text,
+                "sign_name": "老客",
+                "dest_code": "",
+                "sequence_id": ref,
             }
-        else:
-            payload = {"from": phone, "text": text, "id": ref, "at": now.isoformat()}
-        return _post_json(url, payload)
+        ]
+    if api == "tencent":
+        return {
+            "extend": "",
+            "mobile": digits(phone),
+            "nationcode": "86",
+            "sign": "老客",
+            "text": text,
+            "time": int(now.timestamp()),
+            "reply_id": ref,
+        }
+    return {"from": phone, "text": text, "id": ref, "at": now.isoformat()}
 
 
 def receipts_payload(api: str, rows: list[dict]):
