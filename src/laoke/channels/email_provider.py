@@ -20,7 +20,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 
 from django.conf import settings
 
@@ -107,7 +107,10 @@ class SmtpEmailProvider:
             self._conn = None
 
     def __del__(self):  # a batch's provider goes away with the batch: say goodbye to the server
-        self.close()
+        try:
+            self.close()
+        except Exception:  # noqa: S110 - at interpreter exit modules may already be gone
+            pass
 
     # --- Provider -----------------------------------------------------------------------------
 
@@ -123,7 +126,8 @@ class SmtpEmailProvider:
                 except (smtplib.SMTPException, OSError):
                     self.close()
                     self._conn = self._connect()
-            self._conn.send_message(mail, from_addr=_cfg()["from"], to_addrs=[message.to_address])
+            envelope_from = parseaddr(_cfg()["from"])[1] or _cfg()["from"]
+            self._conn.send_message(mail, from_addr=envelope_from, to_addrs=[message.to_address])
         except smtplib.SMTPRecipientsRefused as exc:
             self.close()
             code, text = next(iter(exc.recipients.values()))

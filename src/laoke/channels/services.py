@@ -123,7 +123,11 @@ def message_template_create(
     with transaction.atomic(durable=True):
         if MessageTemplate.objects.filter(name=data["name"]).exists():
             raise ValidationErrors([DomainError(E.TEMPLATE_NAME_TAKEN, field="name")])
-        template = MessageTemplate.objects.create(**data, created_at=now, updated_at=now)
+        try:
+            with transaction.atomic():
+                template = MessageTemplate.objects.create(**data, created_at=now, updated_at=now)
+        except IntegrityError as exc:  # the same name saved concurrently
+            raise ValidationErrors([DomainError(E.TEMPLATE_NAME_TAKEN, field="name")]) from exc
         audit_write(action="channels.template.create", obj=template, after=_snapshot(template), actor=actor)
     return template
 
@@ -148,7 +152,11 @@ def message_template_update(*, template_id: int, actor=None, **changes) -> Messa
         for field, value in data.items():
             setattr(template, field, value)
         template.updated_at = clock.now()
-        template.save()
+        try:
+            with transaction.atomic():
+                template.save()
+        except IntegrityError as exc:  # renamed to a name saved concurrently
+            raise ValidationErrors([DomainError(E.TEMPLATE_NAME_TAKEN, field="name")]) from exc
         old, new = diff(before, _snapshot(template))
         if new:
             audit_write(action="channels.template.update", obj=template, before=old, after=new, actor=actor)
