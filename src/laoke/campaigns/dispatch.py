@@ -42,6 +42,7 @@ from laoke.channels.services import TaskRow, _staff_tasks_create_bulk
 from laoke.channels.templating import compile_template
 from laoke.core import clock
 from laoke.core.audit import audit_write
+from laoke.core.bulk import insert_rows
 from laoke.core.errors import DomainError
 from laoke.core.money import fen_to_yuan
 from laoke.members.models import Member
@@ -71,7 +72,16 @@ from .services import _pause, campaign_settings
 
 log = logging.getLogger("laoke.campaigns")
 CHUNK = 2000
-OFFER_CHUNK = 500  # a coupon is a few rows and counter updates: smaller chunks stay short
+OFFER_CHUNK = 500
+CONTACT_COLUMNS = (
+    "run_id",
+    "member_id",
+    "outcome",
+    "reason",
+    "coupon_id",
+    "at",
+    "window_ends_at",
+)  # a coupon is a few rows and counter updates: smaller chunks stay short
 
 
 # --- launch ------------------------------------------------------------------------------------
@@ -243,9 +253,7 @@ def _materialise_chunk(run_id: int, now: datetime, chunk: int) -> bool:
     """Write the next chunk of a run; True when the run is finished (or cannot go on)."""
     settings = campaign_settings()
     with transaction.atomic(durable=True):
-        run = (
-            WaveRun.objects.select_for_update().select_related("wave__campaign", "wave__offer").get(pk=run_id)
-        )
+        run = WaveRun.objects.select_for_update(of=("self",)).select_related("wave__campaign").get(pk=run_id)
         wave, campaign = run.wave, run.wave.campaign
         if campaign.state != CampaignState.RUNNING or run.state not in (
             RunState.PENDING,
@@ -317,8 +325,11 @@ def _materialise_chunk(run_id: int, now: datetime, chunk: int) -> bool:
         if budget_hit:
             rows = rows[:cut]
             treatment = [m for m, arm in rows if arm == Arm.TREATMENT]
-        contacts: dict[int, Contact] = {}
-        members = {m.pk: m for m in Member.objects.filter(pk__in=[m for m in treatment if m not in reasons])}
+        members = (
+            {m.pk: m for m in Member.objects.filter(pk__in=[m for m in treatment if m not in reasons])}
+            if offer is not None
+            else {}
+        )
         coupons = {}
         for member_id in treatment:
             if member_id in reasons or member_id not in contexts:
@@ -387,28 +398,28 @@ def _materialise_chunk(run_id: int, now: datetime, chunk: int) -> bool:
             )
         if tasks:
             _staff_tasks_create_bulk(tasks)
+        contacts: list[tuple] = []
+        counted = dict.fromkeys(Outcome.values, 0)
         for member_id, arm in rows:
             if arm == Arm.CONTROL:
-                contacts[member_id] = Contact(
-                    run=run,
-                    member_id=member_id,
-                    outcome=Outcome.CONTROL,
-                    at=send_at,
-                    window_ends_at=window_ends,
+                outcome, reason = Outcome.CONTROL, ""
+            else:
+                reason = reasons.get(member_id) or outbox_reasons.get(member_id, "")
+                outcome = Outcome.SUPPRESSED if reason else Outcome.CONTACTED
+            counted[outcome] += 1
+            coupon = coupons.get(member_id)
+            contacts.append(
+                (
+                    run.pk,
+                    member_id,
+                    outcome,
+                    reason[:120],
+                    coupon.pk if coupon else None,
+                    send_at,
+                    window_ends,
                 )
-                continue
-            reason = reasons.get(member_id) or outbox_reasons.get(member_id, "")
-            contacts[member_id] = Contact(
-                run=run,
-                member_id=member_id,
-                outcome=Outcome.SUPPRESSED if reason else Outcome.CONTACTED,
-                reason=reason[:120],
-                coupon=coupons.get(member_id),
-                at=send_at,
-                window_ends_at=window_ends,
             )
-        Contact.objects.bulk_create(list(contacts.values()), ignore_conflicts=True)
-        counted = {o: sum(1 for c in contacts.values() if c.outcome == o) for o in Outcome.values}
+        insert_rows(Contact._meta.db_table, CONTACT_COLUMNS, contacts)
         run.contacted += counted[Outcome.CONTACTED]
         run.suppressed += counted[Outcome.SUPPRESSED]
         run.control += counted[Outcome.CONTROL]
