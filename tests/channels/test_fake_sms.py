@@ -211,3 +211,26 @@ def test_runs_as_a_command(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_pull_tick_applies_tencent_receipts(tmp_path, settings, db):
+    from laoke.core import clock
+    from laoke.members.services import consent_set, member_create
+    from laoke.messaging.models import Message
+    from laoke.messaging.services import message_enqueue, messaging_receipts_pull_tick, messaging_tick
+
+    with FakeSmsServer(str(tmp_path / "sms.sqlite3")) as fake:
+        _use(settings, fake)
+        settings.LAOKE = {
+            **settings.LAOKE,
+            "MESSAGING_PROVIDERS": {"sms": "laoke.channels.sms_providers.TencentSmsProvider"},
+            "MESSAGING_KICK_ON_COMMIT": False,
+        }
+        m = member_create(name="拉", mobile="13900000031")
+        consent_set(member_id=m.pk, channel="sms", granted=True, source="test")
+        msg = message_enqueue(
+            purpose="pull:1", member=m, channel="sms", kind="marketing", body="【老客】回T退订"
+        )
+        assert messaging_tick(clock.now())["sent"] == 1
+        assert messaging_receipts_pull_tick(clock.now()) == {"applied": 1, "duplicate": 0, "unmatched": 0}
+        assert Message.objects.get(pk=msg.pk).delivery == "delivered"

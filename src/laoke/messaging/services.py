@@ -744,6 +744,25 @@ def message_receipts_apply(receipts: list[Receipt]) -> dict[str, int]:
     return counts
 
 
+def messaging_receipts_pull_tick(now: datetime) -> dict[str, int]:
+    """The pull path next to the receipt callbacks: providers that can list new receipts
+    (``pull_receipts()``, e.g. Tencent PullSmsSendStatus) are asked, and the receipts applied.
+    A provider that cannot answer now is asked again next time."""
+    totals = {"applied": 0, "duplicate": 0, "unmatched": 0}
+    for channel in settings.LAOKE["MESSAGING_PROVIDERS"]:
+        try:
+            provider = provider_for(channel)
+            pull = getattr(provider, "pull_receipts", None)
+            receipts = pull() if pull is not None else []
+        except Exception:
+            log.exception("could not pull receipts for %s", channel)
+            continue
+        if receipts:
+            for key, value in message_receipts_apply(receipts).items():
+                totals[key] += value
+    return totals
+
+
 def _inbound_record(
     *,
     provider: str,

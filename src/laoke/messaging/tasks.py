@@ -9,7 +9,12 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task, on_startup
 
 from laoke.core import clock
 
-from .services import messaging_privacy_tick, messaging_resolve_leases, messaging_tick
+from .services import (
+    messaging_privacy_tick,
+    messaging_receipts_pull_tick,
+    messaging_resolve_leases,
+    messaging_tick,
+)
 
 log = logging.getLogger("laoke.messaging")
 
@@ -44,3 +49,8 @@ def messaging_dispatch_periodic():
 @db_periodic_task(crontab(minute="*/10"))
 def messaging_privacy_periodic():
     return messaging_privacy_tick(clock.now())
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def messaging_receipts_pull_periodic():
+    return messaging_receipts_pull_tick(clock.now())
