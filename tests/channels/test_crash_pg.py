@@ -164,7 +164,7 @@ def _run_with_kills(tmp_path, n: int, *, blind: bool, seed: int, workers: int = 
         log = open(tmp_path / "worker.log", "ab")
         starts = 0
         t0 = time.monotonic()
-        deadline = time.monotonic() + max(120, n / 40)
+        deadline = time.monotonic() + max(150, n / 15)
         try:
             while True:
                 with lock:
