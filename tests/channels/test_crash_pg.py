@@ -35,7 +35,7 @@ from laoke.members.models import Consent, Member
 from laoke.messaging.models import Message
 from laoke.messaging.services import MessageSpec, _messages_enqueue_bulk
 
-pytestmark = [pytest.mark.pg, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.pg, pytest.mark.django_db(transaction=True), pytest.mark.timeout(1800)]
 
 MESSAGES = int(os.environ.get("LAOKE_CRASH_MESSAGES", "5000"))
 SEED = int(os.environ.get("LAOKE_CRASH_SEED", "20261111"))

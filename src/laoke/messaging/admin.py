@@ -21,6 +21,8 @@ HIDDEN = {"to_address", "member"}
 
 
 def _masked(message: Message) -> str:
+    if message.channel == Message.Channel.WEBHOOK:  # the member's code, not personal data
+        return message.to_address
     if message.channel == Message.Channel.SMS:
         return mask_mobile(message.to_address)
     return mask_email(message.to_address)
@@ -36,11 +38,12 @@ class MessageAdmin(ReadOnlyAdmin):
         "channel",
         "kind",
         "state",
+        "delivery",
         "attempts",
         "sent_at",
         "error",
     )
-    list_filter = ("state", "channel", "kind")
+    list_filter = ("state", "delivery", "channel", "kind")
     search_fields = ("purpose", "job_id", "provider_message_id", "member__code")
     date_hierarchy = "created_at"
     list_select_related = ("member",)
