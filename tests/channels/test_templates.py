@@ -73,6 +73,12 @@ def test_segments_follow_the_carrier_rule(n, segments):
     assert sms_cost_fen(text, 4) == 4 * segments
 
 
+def test_price_per_segment_is_configurable(settings):
+    settings.LAOKE = {**settings.LAOKE, "SMS_FEN_PER_SEGMENT": 4}
+    assert sms_cost_fen("字" * 71) == 8
+    assert sms_cost_fen("字" * 71, 5) == 10
+
+
 def test_compose_counts_the_signature():
     body = "字" * 66  # 【老客】 is 4 more: 70 → one message; one more character → two
     assert sms_compose("老客", body) == "【老客】" + body

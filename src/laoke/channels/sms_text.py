@@ -42,9 +42,13 @@ def fen_per_segment() -> int:
     return int(settings.LAOKE.get("SMS_FEN_PER_SEGMENT", DEFAULT_FEN_PER_SEGMENT))
 
 
+_configured_price = fen_per_segment
+
+
 def sms_cost_fen(text: str, fen_per_segment: int | None = None) -> int:
-    """What one SMS of this text costs: segments × price per segment (fen)."""
-    price = DEFAULT_FEN_PER_SEGMENT if fen_per_segment is None else fen_per_segment
+    """What one SMS of this text costs: segments × price per segment (fen); the price defaults
+    to ``LAOKE["SMS_FEN_PER_SEGMENT"]`` (5 fen when not set)."""
+    price = _configured_price() if fen_per_segment is None else fen_per_segment
     return sms_segments(text) * price
 
 
