@@ -146,6 +146,12 @@ def test_builder_creates_a_draft_and_names_the_bad_field(shop, staff):
     }
     r = _post_form(c, shop, url=f"/admin/console/campaigns/{camp.pk}/", structure=two)
     assert r.status_code == 302 and camp.waves.count() == 2
+    # A budget below the dry run's upper bound is flagged there.
+    html = c.get(f"/admin/console/campaigns/{camp.pk}/dry-run/").content.decode()
+    assert 'data-testid="over-budget"' not in html
+    _post_form(c, shop, url=f"/admin/console/campaigns/{camp.pk}/", structure=two, budget="0.05")
+    html = c.get(f"/admin/console/campaigns/{camp.pk}/dry-run/").content.decode()
+    assert 'data-testid="over-budget"' in html
 
     # A cashier sees none of it.
     cashier = _client(staff, "cashier")
