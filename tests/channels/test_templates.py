@@ -229,3 +229,29 @@ def test_api_crud_and_preview(api, db, frozen):
     assert [x["code"] for x in draft["problems"]] == ["SMS_OPT_OUT_MISSING"]
     assert client.delete(f"{P}/{tid}").status_code == 204
     assert client.get(f"{P}/{tid}").status_code == 404
+
+
+def test_bulk_tier_agrees_with_the_tiers_app(db, frozen, staff):
+    """The bulk loader re-implements current_level's rule for a chunk; it must agree with it
+    (own level, a group account's better level, none at all)."""
+    from laoke.members.services import group_account_create
+    from laoke.tiers.models import TierLevel
+    from laoke.tiers.selectors import current_level
+    from laoke.tiers.services import tier_grant
+
+    tier_presets_install(preset="stored_value")
+    admin = staff("admin")
+    level = {lv.name: lv for lv in TierLevel.objects.all()}
+    group = group_account_create(name="某公司")
+    own = member_create(name="个人", mobile="13800000101")
+    both = member_create(name="兼有", mobile="13800000102", group_account=group)
+    via_group = member_create(name="团体", mobile="13800000103", group_account=group)
+    none = member_create(name="无等级", mobile="13800000104")
+    tier_grant(member=own, level=level["红钻"], reason="t", actor=admin)
+    tier_grant(member=both, level=level["黄钻"], reason="t", actor=admin)
+    tier_grant(group_account=group, level=level["金牌"], reason="t", actor=admin)
+    members = [own, both, via_group, none]
+    contexts = template_contexts([m.pk for m in members], now=NOW)
+    expected = {m.pk: (current_level(member=m).name if current_level(member=m) else "") for m in members}
+    assert {pk: c["tier"] for pk, c in contexts.items()} == expected
+    assert expected == {own.pk: "红钻", both.pk: "金牌", via_group.pk: "金牌", none.pk: ""}
