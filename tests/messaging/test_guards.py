@@ -188,3 +188,18 @@ def test_a_stale_resolver_does_not_requeue_a_live_claim(provider, db, settings, 
 class _StaleList(list):
     def order_by(self, *args):
         return self
+
+
+def test_the_worker_resolves_expired_leases_when_it_starts(provider, db, settings):
+    from huey.contrib.djhuey import HUEY
+
+    from laoke.messaging.tasks import messaging_resolve_at_start
+
+    assert "messaging_resolve_at_start" in HUEY._startup  # registered as a Huey startup hook
+    m = _promo(_member(1))
+    message_claim_batch(now=T0)  # claimed, then the worker died
+    WindowProvider.status_answer = "sent"  # the provider got it
+    with clock.frozen(T0 + timedelta(seconds=settings.LAOKE["MESSAGING_LEASE_SECONDS"] + 1)):
+        assert messaging_resolve_at_start()["confirmed"] == 1
+    m.refresh_from_db()
+    assert m.state == "sent" and WindowProvider.sent == []  # confirmed, not resent

@@ -23,14 +23,11 @@ log = logging.getLogger("laoke.messaging")
 def messaging_resolve_at_start():
     """A worker that starts (after a crash, a deploy) first settles the leases a dead worker left
     behind, asking the providers, before it claims anything."""
-    from django.db import close_old_connections
-
     try:
-        messaging_resolve_leases(clock.now())
+        return messaging_resolve_leases(clock.now())
     except Exception:  # the database may not be ready yet: the first tick resolves them anyway
         log.exception("lease resolution at worker start failed")
-    finally:
-        close_old_connections()
+        return None
 
 
 @db_task()
