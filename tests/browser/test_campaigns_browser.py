@@ -111,6 +111,18 @@ def test_marketer_builds_and_dry_runs_a_campaign(browser, laoke_server, shop, sh
     care.locator("[data-testid=wave-name]").fill("关怀")
     care.locator("[data-testid=wave-template]").select_option(str(shop["care"]))
     care.locator("[data-testid=wave-delay_days]").fill("3")
+    # A mistake is shown next to its field, and nothing typed is lost.
+    care.locator("[data-testid=wave-loops]").fill("0")
+    page.click("[data-testid=save]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-testid=campaign-error]").get_attribute("data-field") == "waves[1].loops"
+    error = page.locator("[data-testid=wave]").nth(1).locator("[data-testid=field-error]")
+    assert error.is_visible() and "1–24" in error.inner_text()
+    assert page.input_value("[data-testid=name]") == "双11回购（浏览器）"
+    shot(page, "campaign-builder-error")
+    care = page.locator("[data-testid=wave]").nth(1)
+    assert care.locator("[data-testid=wave-name]").input_value() == "关怀"
+    care.locator("[data-testid=wave-loops]").fill("1")
     page.click("[data-testid=save]")
     page.wait_for_load_state("networkidle")
     assert "/admin/console/campaigns/new/" not in page.url, page.inner_text("body")[:800]

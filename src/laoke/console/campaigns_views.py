@@ -208,7 +208,7 @@ def timeline(waves: list[dict[str, Any]], start: datetime, *, width: int = 960) 
             {"branch": branch or _("all members"), "y": y, "h": height, "mid": y + height / 2, "lanes": lanes}
         )
         y += height + row_gap
-    step = next(s for s in (1, 2, 5, 7, 10, 14, 30, 60, 90, 180, 365) if span_days / s <= 12)
+    step = next((s for s in (1, 2, 5, 7, 10, 14, 30, 60, 90, 180, 365) if span_days / s <= 12), 730)
     ticks = [
         {"x": x(start + timedelta(days=d)), "label": _local(start + timedelta(days=d), "%m-%d"), "day": d}
         for d in range(0, int(span_days) + 1, step)
