@@ -17,10 +17,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from laoke.campaigns.dispatch import campaigns_tick
+from laoke.campaigns.models import Campaign
+from laoke.campaigns.presets import campaigns_presets_install
+from laoke.campaigns.services import campaign_approve, campaign_create, campaign_schedule
 from laoke.cards.services import card_batch_create, cards_presets_install
 from laoke.cards.wallet import _wallet_credit
 from laoke.catalog.models import Category, GiftItem, GiftStock, Product
 from laoke.catalog.services import category_create, gift_item_create, gift_stock_adjust, product_create
+from laoke.channels.models import MessageTemplate
 from laoke.core import clock
 from laoke.core.audit import audit_write
 from laoke.core.errors import DomainError
@@ -62,6 +67,8 @@ from laoke.promotions.models import CouponTemplate
 from laoke.promotions.presets import promotions_presets_install
 from laoke.promotions.services import coupon_template_create
 from laoke.referrals.services import referrals_presets_install
+from laoke.segments.models import Segment
+from laoke.segments.services import segment_create
 from laoke.shipping.presets import shipping_presets_install
 from laoke.stats.services import _stats_add
 from laoke.tiers.presets import tier_presets_install
@@ -181,11 +188,11 @@ def _catalog(stores: list[Store]) -> int:
             lambda: Category.objects.filter(code=code).first(),
         )
 
-    baby = cat("BABY", "母婴")
+    baby = cat("mother-baby", "母婴")
     food, daily, durable = (
-        cat("BABY-FOOD", "食品（奶粉/辅食）", baby),
-        cat("BABY-DAILY", "日用（纸尿裤/洗护）", baby),
-        cat("BABY-DUR", "耐用品（童车/童床）", baby),
+        cat("mb-food", "食品（奶粉/辅食）", baby),
+        cat("mb-daily", "日用（纸尿裤/洗护）", baby),
+        cat("mb-durable", "耐用品（童车/童床）", baby),
     )
     apparel = cat("WOMEN", "女装")
     dresses, coats = cat("WOMEN-DRESS", "连衣裙", apparel), cat("WOMEN-COAT", "外套", apparel)
@@ -448,6 +455,41 @@ def _orders(rng: random.Random, stores: list[Store], n: int = 60) -> dict:
     return {"orders": len(settled)}
 
 
+def _marketing() -> dict:
+    """The segment and campaign presets (drafts), and one small campaign running: a thank-you
+    SMS with a coupon to the members tagged 双11新客, 10% held out, written to the outbox."""
+    presets = campaigns_presets_install()
+    name = "演示：双11新客感谢+回购券"
+    if not Campaign.objects.filter(name=name).exists():
+        segment = Segment.objects.filter(name="双11新客（标签）").first() or segment_create(
+            name="双11新客（标签）", rule={"field": "tags", "op": "any", "value": ["双11新客"]}
+        )
+        campaign = campaign_create(
+            data={
+                "name": name,
+                "plain_terms": "双11新客：感谢短信+10元回购券（满100可用，10天有效），10%留作对照组。",
+                "objective": "retention",
+                "target_metric": "response_rate",
+                "target_value": 1500,
+                "segment_id": segment.pk,
+                "budget_fen": 500_000,
+                "waves": [
+                    {
+                        "name": "感谢+回购券",
+                        "template_id": MessageTemplate.objects.get(name="双11新客感谢+回购券").pk,
+                        "offer_template_id": CouponTemplate.objects.get(name="回购券：满100减10").pk,
+                        "loops": 3,
+                        "loop_every_days": 30,
+                    }
+                ],
+            }
+        )
+        campaign_approve(campaign_id=campaign.pk, actor=None)
+        campaign_schedule(campaign_id=campaign.pk)
+        campaigns_tick(clock.now())
+    return {"campaign_presets": len(presets), "campaigns": Campaign.objects.count()}
+
+
 def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
     if _already_loaded():
         return {"loaded": False, "reason": "demo data already present"}
@@ -526,6 +568,7 @@ def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
     n_members = Member.objects.count()
     value = _value(rng, stores)
     value.update(_orders(rng, stores))
+    value.update(_marketing())
     with transaction.atomic(durable=True):
         audit_write(
             action="demo.load", object_type="demo", after={"seed": seed, "members": n_members, **value}
