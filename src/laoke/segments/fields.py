@@ -407,11 +407,17 @@ def _balance(kind: str) -> Callable[[str, Any, Ctx], Q]:
 
 
 def _categories(op: str, value: Any, ctx: Ctx) -> Q:
-    """Bought (net units > 0) in any of the categories or their descendants (materialised path)."""
-    under = Q()
+    """Bought (net units > 0) in any of the categories or their descendants. The subtree ids are
+    read first (one small query on the category tree) so the database plans the count with the
+    real ids: with a path pattern it misjudges how many statistics rows match (4× slower at 10M
+    orders, docs/performance.md)."""
+    under = Q(pk__in=[])
     for code in value:
-        under |= Q(category__path__startswith=Subquery(Category.objects.filter(code=code).values("path")[:1]))
-    found = Exists(MemberCategoryStats.objects.filter(under, member=OuterRef("pk"), quantity__gt=0))
+        under |= Q(path__startswith=Subquery(Category.objects.filter(code=code).values("path")[:1]))
+    ids = list(Category.objects.filter(under).values_list("pk", flat=True))
+    found = Exists(
+        MemberCategoryStats.objects.filter(member=OuterRef("pk"), category_id__in=ids, quantity__gt=0)
+    )
     return Q(found) if op == "any" else ~Q(found)
 
 

@@ -29,8 +29,9 @@ def segment_queryset(rule: dict, *, now: datetime) -> QuerySet[Member]:
 
 
 def segment_count(rule: dict, *, now: datetime) -> int:
-    """How many members the rule selects: one SQL statement (for rules over static fields;
-    tags, categories and attributes add one look-up each when validated)."""
+    """How many members the rule selects: ONE SQL statement over members and their statistics.
+    Validation of tags, categories and attributes reads those small tables first (one look-up
+    each), and a category leaf reads its subtree's ids (so the count is planned with real ids)."""
     return segment_queryset(rule, now=now).count()
 
 
