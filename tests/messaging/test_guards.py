@@ -203,3 +203,27 @@ def test_the_worker_resolves_expired_leases_when_it_starts(provider, db, setting
         assert messaging_resolve_at_start()["confirmed"] == 1
     m.refresh_from_db()
     assert m.state == "sent" and WindowProvider.sent == []  # confirmed, not resent
+
+
+def test_replies_of_a_forgotten_member_are_scrubbed(provider, db):
+    from laoke.members.privacy import member_forget
+    from laoke.messaging.models import InboundMessage
+    from laoke.messaging.services import _inbound_record, messaging_privacy_tick
+
+    a, b = _member(1), _member(2)
+    from django.db import transaction
+
+    with transaction.atomic():
+        for m in (a, b):
+            _inbound_record(
+                provider="aliyun",
+                from_address=m.mobile,
+                text="发货了吗",
+                member_id=m.pk,
+                action="stored",
+                received_at=T0,
+            )
+    member_forget(member_id=a.pk, reason="PIPL request")
+    assert messaging_privacy_tick(T0) == 1
+    rows = dict(InboundMessage.objects.values_list("member_id", "text"))
+    assert rows == {a.pk: "", b.pk: "发货了吗"}

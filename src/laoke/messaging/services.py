@@ -808,8 +808,14 @@ def messaging_privacy_tick(now: datetime, *, chunk: int = 2000) -> int:
     text (the row, its purpose, state and dates stay for counts), and ones not yet sent never
     go. members.member_forget cannot call up into messaging (layers), so this tick does it; the
     sender also checks the member right before each hand-over. A row being sent right now is
-    left to its outcome and scrubbed on the next tick. Returns the number of rows scrubbed."""
-    scrubbed = 0
+    left to its outcome and scrubbed on the next tick. Replies received from them (inbound SMS)
+    lose their number and text too. Returns the number of rows scrubbed."""
+    with transaction.atomic():
+        scrubbed = (
+            InboundMessage.objects.filter(member__status=Member.Status.ANONYMISED)
+            .exclude(from_address="", text="")
+            .update(from_address="", text="")
+        )
     forgotten = (
         Message.objects.filter(member__status=Member.Status.ANONYMISED)
         .exclude(state=Message.State.SENDING)
