@@ -85,7 +85,9 @@ class _SmsProvider:
     def __init__(self):
         cfg = _sms()
         self.rate_per_minute = cfg.get("rate_per_minute")
-        self.windows = [tuple(w) for w in cfg.get("windows") or ()]
+        # per-number windows: LAOKE["SMS"][<provider>]["windows"] if set, else LAOKE["SMS"]["windows"]
+        own = (cfg.get(self.name) or {}).get("windows")
+        self.windows = [tuple(w) for w in (cfg.get("windows") if own is None else own) or ()]
         self.connect_timeout = float(cfg.get("connect_timeout", 5))
         self.read_timeout = float(cfg.get("read_timeout", 10))
 
