@@ -25,6 +25,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -490,7 +491,9 @@ def campaign_edit(request, campaign_id: int | None = None):
     tl_start = min([start, *firsts]) if start else min(firsts, default=clock.now())
     segments = [
         {"id": s.pk, "name": s.name, "rule": s.rule}
-        for s in Segment.objects.filter(archived=False).order_by("name")
+        for s in Segment.objects.filter(
+            Q(archived=False) | Q(pk=campaign.segment_id if campaign else None)
+        ).order_by("name")
     ]
     context = _ctx(
         request,
@@ -609,7 +612,11 @@ def campaign_action(request, campaign_id: int):
 def campaign_dry_run(request, campaign_id: int):
     campaign = _get(campaign_id)
     now = clock.now()
-    dry = selectors.campaign_dry_run(campaign, now=now)
+    try:
+        dry = selectors.campaign_dry_run(campaign, now=now)
+    except DomainError as exc:  # e.g. the segment's rule no longer validates
+        messages.error(request, exc.message(request_lang(request)))
+        return redirect("campaigns_edit", campaign_id=campaign.pk)
     eval_days = dict(Wave.objects.filter(campaign=campaign).values_list("pk", "eval_days"))
     waves = []
     for w in dry["waves"]:
