@@ -234,3 +234,23 @@ def test_the_pull_tick_applies_tencent_receipts(tmp_path, settings, db):
         assert messaging_tick(clock.now())["sent"] == 1
         assert messaging_receipts_pull_tick(clock.now()) == {"applied": 1, "duplicate": 0, "unmatched": 0}
         assert Message.objects.get(pk=msg.pk).delivery == "delivered"
+
+
+def test_status_before_and_after_the_receipt(tmp_path, settings):
+    """Aliyun: SendStatus 1 (waiting for the receipt) is 'sent' — it was handed over; 2
+    (undelivered) is 'failed'. Tencent's status API lists receipts only: before the receipt a sent
+    message is 'unknown' (the hazard 0025 describes: keep the lease above the receipt delay)."""
+    config = FakeSmsConfig(receipt_delay=0.6, number_undelivered={"13900000002": "MK:0005"})
+    with FakeSmsServer(str(tmp_path / "sms.sqlite3"), config=config) as fake:
+        _use(settings, fake)
+        aliyun, tencent = AliyunSmsProvider(), TencentSmsProvider()
+        aliyun.send(_msg(41))
+        aliyun.send(_msg(42, "+8613900000002"))
+        tencent.send(_msg(43))
+        assert (aliyun.status(_msg(41)), aliyun.status(_msg(42, "+8613900000002"))) == ("sent", "sent")
+        assert tencent.status(_msg(43)) == "unknown"
+        import time
+
+        time.sleep(0.7)
+        assert (aliyun.status(_msg(41)), aliyun.status(_msg(42, "+8613900000002"))) == ("sent", "failed")
+        assert tencent.status(_msg(43)) == "sent"

@@ -80,6 +80,9 @@ class FakeSmsConfig:
     number_undelivered: dict[str, str] = field(default_factory=dict)  # number → carrier error code
     delay: float = 0.0  # seconds to wait after recording a send, before answering
     number_delays: dict[str, float] = field(default_factory=dict)
+    # seconds from acceptance to the carrier's receipt: until then Aliyun reports SendStatus 1
+    # (waiting) and Tencent lists nothing (its status APIs list receipts), as the real services do
+    receipt_delay: float = 0.0
 
     @classmethod
     def from_json(cls, data: dict) -> FakeSmsConfig:
@@ -310,6 +313,11 @@ class FakeSmsServer(ThreadingHTTPServer):
             return ""
         return FAILURES.get(name, {}).get(api, name)
 
+    def reported(self, row: dict) -> bool:
+        """Has the carrier's receipt for this accepted send arrived (``receipt_delay``)?"""
+        age = (datetime.now(UTC) - datetime.fromisoformat(row["at"])).total_seconds()
+        return age >= self.config.receipt_delay
+
     def delay_for(self, phone: str) -> float:
         return self.config.number_delays.get(phone, self.config.delay)
 
@@ -342,6 +350,7 @@ class FakeSmsServer(ThreadingHTTPServer):
             "SELECT * FROM messages WHERE accepted = 1 AND api = ? AND pushed = 0 ORDER BY id LIMIT ?",
             (api, limit),
         )
+        rows = [r for r in rows if self.reported(r)]
         if rows:
             _post_json(url, receipts_payload(api, rows))
             for r in rows:
@@ -584,8 +593,10 @@ class _Handler(BaseHTTPRequestHandler):
             details = [
                 {
                     "PhoneNum": r["phone"],
-                    "SendStatus": (3 if r["delivery"] == "delivered" else 2) if r["accepted"] else 2,
-                    "ErrCode": r["delivery_code"] if r["accepted"] else r["code"],
+                    "SendStatus": (3 if r["delivery"] == "delivered" else 2)
+                    if self.server.reported(r)
+                    else 1,
+                    "ErrCode": r["delivery_code"] if self.server.reported(r) else "",
                     "TemplateCode": r["template"],
                     "Content": r["params"],
                     "SendDate": datetime.fromisoformat(r["at"])
@@ -689,6 +700,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "SELECT * FROM messages WHERE api = 'tencent' AND accepted = 1 AND pulled = 0 ORDER BY id LIMIT ?",
                     (limit,),
                 )
+                rows = [r for r in rows if self.server.reported(r)]
                 for r in rows:
                     store.execute("UPDATE messages SET pulled = 1 WHERE id = ?", (r["id"],))
             else:
@@ -701,7 +713,7 @@ class _Handler(BaseHTTPRequestHandler):
                         "SELECT * FROM messages WHERE api = 'tencent' AND accepted = 1 AND phone = ? ORDER BY id",
                         (digits(params.get("PhoneNumber", "")),),
                     )
-                    if begin <= datetime.fromisoformat(r["at"]) <= end
+                    if begin <= datetime.fromisoformat(r["at"]) <= end and self.server.reported(r)
                 ][offset : offset + limit]
             out = [
                 {
