@@ -184,6 +184,12 @@ def test_approve_schedule_dry_run_progress_history(shop, staff):
     camp.refresh_from_db()
     assert camp.state == CampaignState.APPROVED and camp.approved_by == manager.user
 
+    # Approved: read-only for everyone; the marketer now has the schedule action, the manager none.
+    html = marketer.get(f"/admin/console/campaigns/{camp.pk}/").content.decode()
+    assert 'data-testid="save"' not in html and 'data-testid="schedule"' in html
+    html = manager.get(f"/admin/console/campaigns/{camp.pk}/").content.decode()
+    assert 'data-testid="schedule"' not in html and 'data-testid="approve"' not in html
+
     # Scheduling reads shop time (Asia/Shanghai, UTC+8).
     marketer.post(action, {"action": "schedule", "starts_at": "2026-11-12T18:30"})
     camp.refresh_from_db()
