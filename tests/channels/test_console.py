@@ -98,3 +98,26 @@ def test_call_list_outcome_and_mail_export(staff, db):
 @pytest.mark.parametrize("path", ["/admin/console/channels/templates/", "/admin/console/channels/tasks/"])
 def test_console_pages_need_login(client, db, path):
     assert client.get(path).status_code == 302
+
+
+def test_admin_lists_are_read_only_and_scoped(staff, db):
+    m1 = member_create(name="甲", mobile="13800001201")
+    m2 = member_create(name="乙", mobile="13800001202")
+    manager = staff("service_manager")
+    with transaction.atomic():
+        _staff_tasks_create_bulk(
+            [
+                TaskRow(purpose="c:9", member_id=m1.pk, kind="call", assignee_id=manager.pk),
+                TaskRow(purpose="c:9", member_id=m2.pk, kind="call"),
+            ]
+        )
+    agent = _login(staff, "service_agent")
+    page = agent.get("/admin/channels/stafftask/")
+    assert page.status_code == 200
+    assert [t.member_id for t in page.context["cl"].result_list] == [m2.pk]  # not the manager's task
+    assert agent.get(
+        f"/admin/channels/stafftask/{StaffTask.objects.get(member=m1).pk}/change/"
+    ).status_code in (302, 404)
+    marketer = _login(staff, "marketer")
+    assert marketer.get("/admin/channels/messagetemplate/").status_code == 200
+    assert marketer.get("/admin/channels/messagetemplate/add/").status_code == 403
