@@ -76,3 +76,24 @@ def test_group_members_messages_need_the_group_permission(staff, db):
 @pytest.mark.parametrize("role", ["service_agent", "cashier", "analyst"])
 def test_roles_without_the_outbox_permission(staff, message, role):
     assert login(staff, role).get(URL).status_code == 403
+
+
+def test_service_desk_reads_replies_with_the_number_masked(staff, db):
+    from django.db import transaction
+
+    from laoke.core import clock
+    from laoke.messaging.services import _inbound_record
+
+    m = member_create(name="回复人", mobile="13800002222")
+    with transaction.atomic():
+        _inbound_record(
+            provider="aliyun",
+            from_address=m.mobile,
+            text="什么时候发货",
+            member_id=m.pk,
+            action="stored",
+            received_at=clock.now(),
+        )
+    listing = login(staff, "service_agent").get("/admin/messaging/inboundmessage/").content.decode()
+    assert "什么时候发货" in listing and "138****2222" in listing and "13800002222" not in listing
+    assert login(staff, "marketer").get("/admin/messaging/inboundmessage/").status_code == 403

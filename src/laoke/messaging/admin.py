@@ -15,7 +15,7 @@ from laoke.core.audit import audit_write
 from laoke.members.selectors import can_see_pii, member_visible_queryset
 from laoke.members.validation import mask_email, mask_mobile, mobile_national
 
-from .models import Message
+from .models import InboundMessage, Message
 
 HIDDEN = {"to_address", "member"}
 
@@ -89,3 +89,31 @@ class MessageAdmin(ReadOnlyAdmin):
                     actor=request.user,
                 )
         return obj
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdmin):
+    """Replies to our SMS (上行) for the service desk; unsubscribes were already acted on. The
+    sender's number is masked like the outbox's recipients."""
+
+    list_display = ("received_at", "sender_masked", "member_code", "text", "action", "provider")
+    list_filter = ("action", "handled", "provider")
+    search_fields = ("text", "member__code")
+    date_hierarchy = "received_at"
+    list_select_related = ("member",)
+    ordering = ("-id",)
+    fields = ("received_at", "sender_masked", "member_code", "text", "action", "provider", "provider_ref")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        visible = member_visible_queryset(request.user, include_inactive=True)
+        qs = super().get_queryset(request)
+        return qs.filter(member__isnull=True) | qs.filter(member__in=visible.values("pk"))
+
+    @admin.display(description=_("from"))
+    def sender_masked(self, obj):
+        return mask_mobile(obj.from_address)
+
+    @admin.display(description=_("member"), ordering="member__code")
+    def member_code(self, obj):
+        return obj.member.code if obj.member_id else ""
