@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -73,6 +74,9 @@ from .services import _pause, campaign_settings
 log = logging.getLogger("laoke.campaigns")
 CHUNK = 2000
 OFFER_CHUNK = 500
+# A test-only switch: write a chunk without locking its run first (what the lock prevents: two
+# workers writing the same chunk and counting it twice).
+_UNLOCKED_FOR_TESTS = False
 CONTACT_COLUMNS = (
     "run_id",
     "member_id",
@@ -253,7 +257,12 @@ def _materialise_chunk(run_id: int, now: datetime, chunk: int) -> bool:
     """Write the next chunk of a run; True when the run is finished (or cannot go on)."""
     settings = campaign_settings()
     with transaction.atomic(durable=True):
-        run = WaveRun.objects.select_for_update(of=("self",)).select_related("wave__campaign").get(pk=run_id)
+        runs = WaveRun.objects.select_related("wave__campaign")
+        if _UNLOCKED_FOR_TESTS:  # the negative control of the race test: read, pause, write
+            run = runs.get(pk=run_id)
+            time.sleep(0.05)
+        else:
+            run = runs.select_for_update(of=("self",)).get(pk=run_id)
         wave, campaign = run.wave, run.wave.campaign
         if campaign.state != CampaignState.RUNNING or run.state not in (
             RunState.PENDING,
