@@ -44,6 +44,47 @@ def _require_backends(request):
         pytest.skip(f"needs Chromium at {CHROMIUM}")
 
 
+# Building the test database (every migration) happens inside the first test that needs it and so
+# counted against that test's pytest-timeout (120 s): on a loaded machine, e.g. CI's two suites at
+# once, it could time out and error every test after it. That one test gets this much more.
+DB_SETUP_SECONDS = 600
+_db_timer_extended = False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_timeout_set_timer(item, settings):
+    global _db_timer_extended
+    if _db_timer_extended or "django_db_setup" not in getattr(item, "fixturenames", ()):
+        return None
+    _db_timer_extended = True
+    import pytest_timeout
+
+    return pytest_timeout.pytest_timeout_set_timer(
+        item=item, settings=settings._replace(timeout=settings.timeout + DB_SETUP_SECONDS)
+    )
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """For a module-scoped fixture that builds data once for all tests of its module (Django's
+    ``setUpTestData``): a transaction open for the whole module and rolled back when it ends; each
+    test (``db``) runs in its own savepoint inside it, so what one test writes is undone before the
+    next. Build the data inside ``with module_db():`` (database access allowed there). Only for
+    modules whose tests use ``db`` (not ``transactional_db``: its flush would empty the data)."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer._from_testcase = True  # as TestCase's class-wide atomic: durable services nest in it
+        outer.__enter__()
+    try:
+        yield django_db_blocker.unblock
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 def pytest_sessionstart(session):
     if REQUIRE_PG and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise pytest.UsageError("LAOKE_REQUIRE_PG=1 needs DATABASE_URL=postgresql://…")

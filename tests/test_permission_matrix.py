@@ -133,13 +133,11 @@ PARAM_RE = re.compile(r"{(?:\w+:)?(\w+)}")
 
 
 @pytest.fixture(scope="module")
-def matrix(django_db_setup, django_db_blocker):
-    """Built once for the module (Django's ``setUpTestData`` pattern): the roles, one of each object
-    the path parameters can name (visible to every role) and one API token per role, inside a
-    transaction rolled back when the module ends. Every test runs in its own savepoint inside it
-    (the ``db`` fixture), so whatever one request writes is undone before the next request."""
-    from django.db import transaction
-
+def matrix(module_db):
+    """Built once for the module (inside ``module_db``'s transaction, rolled back at its end): the
+    roles, one of each object the path parameters can name (visible to every role) and one API token
+    per role. Every test runs in its own savepoint, so what one request writes is undone before the
+    next request."""
     from laoke.catalog.services import product_create
     from laoke.core.services import api_token_create, roles_sync, staff_user_create, store_create
     from laoke.members.services import (
@@ -149,39 +147,30 @@ def matrix(django_db_setup, django_db_blocker):
         tag_create,
     )
 
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer._from_testcase = True  # like TestCase's class-wide atomic: durable services may nest
-        outer.__enter__()
-    try:
-        with django_db_blocker.unblock():
-            roles_sync()
-            store = store_create(code="MATRIX", name="矩阵店")
-            member = member_create(name="矩阵会员", mobile="13800138000")
-            group = group_account_create(name="矩阵公司")
-            tag = tag_create(name="矩阵标签")
-            attr = attribute_definition_create(key="size", label="尺码", type="text")
-            product = product_create(sku="MATRIX-1", title="矩阵商品", list_price_fen=100)
-            tokens = {}
-            for role in ROLES:
-                user = staff_user_create(username=f"matrix-{role}", password="test-password-123", role=role)
-                tokens[role] = api_token_create(user=user, name="matrix", scopes=list(SCOPES))[1]
-        yield {
-            "objects": {
-                "product_id": product.pk,
-                "store_id": store.pk,
-                "member_id": member.pk,
-                "group_id": group.pk,
-                "tag": tag.name,
-                "key": attr.key,
-                "channel": "sms",
-            },
-            "tokens": tokens,
-        }
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with module_db():
+        roles_sync()
+        store = store_create(code="MATRIX", name="矩阵店")
+        member = member_create(name="矩阵会员", mobile="13800138000")
+        group = group_account_create(name="矩阵公司")
+        tag = tag_create(name="矩阵标签")
+        attr = attribute_definition_create(key="size", label="尺码", type="text")
+        product = product_create(sku="MATRIX-1", title="矩阵商品", list_price_fen=100)
+        tokens = {}
+        for role in ROLES:
+            user = staff_user_create(username=f"matrix-{role}", password="test-password-123", role=role)
+            tokens[role] = api_token_create(user=user, name="matrix", scopes=list(SCOPES))[1]
+    return {
+        "objects": {
+            "product_id": product.pk,
+            "store_id": store.pk,
+            "member_id": member.pk,
+            "group_id": group.pk,
+            "tag": tag.name,
+            "key": attr.key,
+            "channel": "sms",
+        },
+        "tokens": tokens,
+    }
 
 
 def _url(path: str, objects: dict) -> str:

@@ -26,11 +26,16 @@ from laoke.members.models import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def loaded(roles):
-    started = time.perf_counter()
-    summary = demo_load(seed=7, members=2000)
-    return summary, time.perf_counter() - started
+@pytest.fixture(scope="module")
+def loaded(module_db):
+    """Loaded once for the module (rolled back at its end); each test runs in its own savepoint."""
+    from laoke.core.services import roles_sync
+
+    with module_db():
+        roles_sync()
+        started = time.perf_counter()
+        summary = demo_load(seed=7, members=2000)
+        return summary, time.perf_counter() - started
 
 
 def test_demo_loads_2000_members_quickly_and_only_once(loaded):
