@@ -48,6 +48,11 @@ def test_template_editor(staff, db):
     assert prev.status_code == 200
     assert "【老客】周七您好，回T退订".encode() in prev.content
     assert prev.context["preview"]["out"].segments == 1 and prev.context["preview"]["out"].cost_fen == 5
+    live = c.post("/admin/console/channels/templates/preview/", {**form, "body": "字" * 70})  # htmx partial
+    assert live.status_code == 200 and b"<html" not in live.content
+    assert (live.context["preview"]["out"].segments, live.context["preview"]["chars"]) == (2, 74)
+    assert b'data-testid="preview-problems"' in live.content  # no opt-out at the end
+    assert c.get("/admin/console/channels/templates/preview/").status_code == 405
     ok = c.post(
         "/admin/console/channels/templates/new/", {**form, "body": "{name}您好，" + OPT, "action": "save"}
     )

@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from laoke.channels import exports, selectors, services
 from laoke.channels.models import MessageTemplate, StaffTask, TemplateChannel, TemplateKind
@@ -94,6 +95,15 @@ def _preview(request, form: dict) -> dict:
         "chars": len(out.body),
         "problems": [e.message(lang) for e in problems],
     }
+
+
+@require_POST
+@permission_required("channels.view_messagetemplate", raise_exception=True)
+def template_preview(request):
+    """The editor's live preview (an htmx partial): the texts being edited, rendered for the
+    member typed in the preview field or for sample data, with counts and problems."""
+    preview = _preview(request, _form_of(request.POST))
+    return TemplateResponse(request, "console/channels/_preview.html", {"preview": preview})
 
 
 @permission_required("channels.view_messagetemplate", raise_exception=True)
