@@ -171,7 +171,7 @@ def test_approve_schedule_dry_run_progress_history(shop, staff):
     html = r.content.decode()
     assert r.status_code == 200 and r.context["dry"]["audience"] == 10 and r.context["dry"]["control"] == 1
     sample = r.context["waves"][0]["samples"][0]["body"]
-    assert sample.startswith("【老客商城】顾客1您好") and "10.0元券" in sample and sample in html
+    assert sample.startswith("【老客商城】顾客1您好，感谢您双11的惠顾！送您10.0") and sample in html
     assert 'data-testid="over-budget"' not in html
 
     # Four eyes: the creator (an admin, who holds the permission) is refused with the service's message.
