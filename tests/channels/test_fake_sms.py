@@ -254,3 +254,21 @@ def test_status_before_and_after_the_receipt(tmp_path, settings):
         time.sleep(0.7)
         assert (aliyun.status(_msg(41)), aliyun.status(_msg(42, "+8613900000002"))) == ("sent", "failed")
         assert tencent.status(_msg(43)) == "sent"
+
+
+@pytest.mark.parametrize("secret", ["fake-secret", "wrong"])
+def test_aliyun_rpc_signature_is_checked_too(tmp_path, settings, secret):
+    """The older RPC signature (HMAC-SHA1 in the query, the SDK's ``signature_algorithm='v2'``)."""
+    with FakeSmsServer(str(tmp_path / "sms.sqlite3")) as fake:
+        _use(settings, fake)
+        settings.LAOKE["SMS"]["aliyun"]["access_key_secret"] = secret
+        provider = AliyunSmsProvider()
+        provider.client._signature_algorithm = "v2"
+        if secret == "wrong":
+            with pytest.raises(TransientSendError, match="SignatureDoesNotMatch"):
+                provider.send(_msg(51))
+        else:
+            provider.send(_msg(51))
+            assert fake.store.accepted_per_out_id() == {"51": 1}
+        [path] = [r["path"] for r in fake.store.query("SELECT path FROM requests")]
+        assert "SignatureMethod=HMAC-SHA1" in path  # the RPC signature, not ACS3
