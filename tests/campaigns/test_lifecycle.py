@@ -64,6 +64,8 @@ def _state_code(fn, **kw):
 def test_only_drafts_change_and_states_follow_the_lifecycle(cshop):
     cshop.customers(10)
     c = campaign_create(data=_data(cshop), actor=cshop.marketer)
+    sample = campaign_dry_run(c, now=T0)["samples"][0]["body"]
+    assert "送您10.00元券" in sample and sample.endswith("回T退订")  # exactly as it will go out
     assert _state_code(campaign_schedule, campaign_id=c.pk) == "CAMPAIGN_STATE"  # not approved yet
     campaign_update(campaign_id=c.pk, data={"plain_terms": "满100减10，10天有效"}, actor=cshop.marketer)
     campaign_approve(campaign_id=c.pk, actor=cshop.manager)

@@ -13,6 +13,7 @@ from laoke.channels.selectors import shop_link, template_contexts
 from laoke.channels.templating import compile_template
 from laoke.core import clock
 from laoke.core.errors import NOT_FOUND, DomainError
+from laoke.core.money import fen_to_yuan
 from laoke.members.models import Consent, Member
 from laoke.messaging.models import Message
 from laoke.promotions.services import new_code
@@ -157,7 +158,7 @@ def campaign_dry_run(campaign: Campaign, *, now: datetime | None = None) -> dict
         if wave.offer is not None:
             offer_ctx = {
                 "coupon_code": new_code(wave.offer.code_prefix),
-                "coupon_amount": str(wave.offer.amount_off_fen / 100) if wave.offer.amount_off_fen else "",
+                "coupon_amount": str(fen_to_yuan(wave.offer.amount_off_fen or wave.offer.unit_value_fen)),
                 "coupon_expiry": (clock.to_local(start) + timedelta(days=wave.offer.valid_days or 0))
                 .date()
                 .isoformat(),
