@@ -67,6 +67,6 @@ clean:
 # The SMS crash test of tests/channels/test_crash_pg.py with 20,000 messages (not in CI; needs PostgreSQL).
 SOAK_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 soak: install-dev
-	DATABASE_URL=$(SOAK_DATABASE_URL) LAOKE_TEST_DB_NAME=test_soak LAOKE_REQUIRE_PG=1 LAOKE_CRASH_MESSAGES=20000 \
+	DATABASE_URL=$(SOAK_DATABASE_URL) LAOKE_TEST_DB_NAME=test_crash LAOKE_REQUIRE_PG=1 LAOKE_CRASH_MESSAGES=20000 \
 		$(BIN)/pytest --create-db -q -s -p no:cacheprovider --timeout 1800 \
 		tests/channels/test_crash_pg.py -k exactly_once
