@@ -9,7 +9,7 @@ with a SEGMENT_* code and ``details.path`` naming the node. Writes accept an Ide
 from datetime import datetime
 from typing import Any
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from laoke.core import clock
@@ -229,7 +229,7 @@ def snapshots_create(request, segment_id: int, payload: SnapshotIn):
     snap = services.segment_snapshot_take(
         segment_id=segment_id, now=clock.now(), key=payload.key, actor=request.user
     )
-    return 201, _snap_out(snap)
+    return Status(201, _snap_out(snap))
 
 
 @router.get("/{int:segment_id}/snapshots/{int:snapshot_id}", response=SnapshotOut)
