@@ -1,7 +1,7 @@
 """Who may call each /api/v1/segments endpoint (merged into tests/test_permission_matrix.py).
 
 Written from SPEC 8 and 16 and the issue: marketers build segments (create, change, archive,
-snapshot); analysts read and preview them; the admin does everything. Cashiers, service staff,
+snapshot, export the members to xlsx — masked, audited); analysts read and preview them; the admin does everything. Cashiers, service staff,
 redemption clerks and the shop's systems have no business with audiences.
 """
 
@@ -20,6 +20,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/{{int:segment_id}}"): READERS,
     ("PATCH", f"{P}/{{int:segment_id}}"): WRITERS,
     ("POST", f"{P}/{{int:segment_id}}/archive"): WRITERS,
+    ("GET", f"{P}/{{int:segment_id}}/export.xlsx"): WRITERS,  # personal data leaves the system
     ("GET", f"{P}/{{int:segment_id}}/snapshots"): READERS,
     ("POST", f"{P}/{{int:segment_id}}/snapshots"): WRITERS,
     ("GET", f"{P}/{{int:segment_id}}/snapshots/{{int:snapshot_id}}"): READERS,

@@ -93,6 +93,28 @@ def test_api_happy_path_and_bad_rule(api, people):
         assert _post(analyst, P, {"name": "x", "rule": RULE}).status_code == 403
 
 
+def test_xlsx_export_is_masked_audited_and_for_marketers(api, people):
+    import io
+
+    from openpyxl import load_workbook
+
+    from laoke.core.models import AuditEntry
+    from laoke.segments.services import segment_create
+
+    with clock.frozen(NOW):
+        seg = segment_create(name="老客", rule=RULE)
+        r = api("marketer").get(f"{P}/{seg.pk}/export.xlsx")
+        assert r.status_code == 200 and r["X-Rows"] == "3"
+        rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+        assert rows[0][:3] == ("member number", "name", "mobile")
+        assert sorted(x[1] for x in rows[1:]) == ["老0", "老1", "老2"] and all(
+            "****" in x[2] for x in rows[1:]
+        )
+        assert rows[1][5] == "2026-02-08 10:00"  # registered, shop time
+        assert AuditEntry.objects.get(action="segment.export").after["rows"] == 3
+        assert api("analyst").get(f"{P}/{seg.pk}/export.xlsx").status_code == 403
+
+
 def test_cli_list_count_snapshot(people, capsys, db):
     from laoke.segments.services import segment_create
 

@@ -17,6 +17,7 @@ class SegmentsConfig(AppConfig):
             "segments.add_segment",
             "segments.change_segment",
             "segments.add_segmentsnapshot",
+            "segments.export_segment",
         ],
         "analyst": list(_READ),
     }

@@ -51,3 +51,9 @@ SEGMENT_SNAPSHOT_KEY_OTHER_SEGMENT = define(
     "快照键 {key} 已用于另一个分群",
     "The snapshot key {key} was used for another segment",
 )
+SEGMENT_EXPORT_TOO_LARGE = define(
+    "SEGMENT_EXPORT_TOO_LARGE",
+    409,
+    "分群有 {count} 名会员，超过导出上限 {max}；请先缩小条件",
+    "The segment has {count} members, more than the export limit of {max}; narrow it first",
+)

@@ -36,7 +36,10 @@ class Segment(models.Model):
     class Meta:
         verbose_name = _("segment")
         verbose_name_plural = _("segments")
-        permissions = [("preview_segment", _("Preview segment counts and sample members"))]
+        permissions = [
+            ("preview_segment", _("Preview segment counts and sample members")),
+            ("export_segment", _("Export a segment's members (masked) to xlsx")),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=["dynamic", "snapshot"]), name="segment_kind_valid")
         ]
