@@ -191,6 +191,41 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Marketing"),
+                "items": [
+                    {
+                        "title": _("Segments"),
+                        "icon": "groups",
+                        "link": reverse_lazy("segments_list"),
+                        "permission": _perm("segments.view_segment"),
+                    },
+                    {
+                        "title": _("Campaigns"),
+                        "icon": "campaign",
+                        "link": reverse_lazy("campaigns_list"),
+                        "permission": _perm("campaigns.view_campaign"),
+                    },
+                    {
+                        "title": _("Message templates"),
+                        "icon": "edit_note",
+                        "link": reverse_lazy("channels_templates"),
+                        "permission": _perm("channels.view_messagetemplate"),
+                    },
+                    {
+                        "title": _("Call and visit list"),
+                        "icon": "support_agent",
+                        "link": reverse_lazy("channels_tasks"),
+                        "permission": _perm("channels.view_stafftask"),
+                    },
+                    {
+                        "title": _("Marketing guards"),
+                        "icon": "shield",
+                        "link": reverse_lazy("campaigns_settings"),
+                        "permission": _perm("campaigns.view_campaignsettings"),
+                    },
+                ],
+            },
+            {
                 "title": _("System"),
                 "items": [
                     {

@@ -60,6 +60,7 @@ def member_360(request, member_id: int):
         "gender_label": dict(Member.Gender.choices).get(view["gender"], view["gender"]),
         "source_label": dict(Member.Source.choices).get(view["source"], view["source"]),
         "trail": trail,
+        "member_id": member_id,
         "value": member_value(request.user, Member.objects.get(pk=member_id)),
     }
     return TemplateResponse(request, "console/member_360.html", context)
