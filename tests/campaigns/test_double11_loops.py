@@ -106,9 +106,10 @@ def test_double11_five_loops(cshop):
 
     # A second tick the same day writes nothing more (dedup per wave and member).
     _tick(T0 + timedelta(hours=1))
-    assert Message.objects.filter(purpose__startswith=campaign.purpose_prefix).count() == len(
-        contacted0
-    ) + len({m.pk for m in no_consent} - control)
+    assert Message.objects.filter(purpose__startswith=campaign.purpose_prefix).count() == len(contacted0)
+    reasons = dict(Contact.objects.filter(outcome="suppressed").values_list("member_id", "reason"))
+    assert set(reasons.values()) == {"no marketing consent"}  # the outbox's reason, asked before the offer
+    assert not Coupon.objects.filter(member_id__in=reasons).exists()
 
     # --- returners drop out -------------------------------------------------------------------
     returners_t = sorted(contacted0)[:5]

@@ -50,12 +50,14 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from laoke.core import clock, ratelimit
+from laoke.core.bulk import insert_rows
 from laoke.core.errors import NOT_FOUND, DomainError
 from laoke.core.validation import check_choice, check_length
 from laoke.members.models import Consent, Member
@@ -233,6 +235,69 @@ def message_enqueue(
         )
 
 
+_BULK_COLUMNS = (
+    "purpose",
+    "member_id",
+    "channel",
+    "kind",
+    "to_address",
+    "subject",
+    "body",
+    "html_body",
+    "state",
+    "error",
+    "not_before",
+    "attempts",
+    "provider",
+    "provider_message_id",
+    "segments",
+    "created_at",
+    "job_id",
+    "template_code",
+    "template_params",
+    "delivery",
+    "delivery_error",
+)
+
+
+def _outbox_decisions(
+    member_ids, *, channel: str, kind: str
+) -> tuple[dict[int, SimpleNamespace], dict[int, str]]:
+    """The members (id, mobile, email, code, status) and, for those that may not be written to,
+    the outbox's reason — :func:`_suppression` for many members in two queries."""
+    ids = list(member_ids)
+    members = {
+        pk: SimpleNamespace(pk=pk, mobile=mobile, email=email, code=code, status=status)
+        for pk, mobile, email, code, status in Member.objects.filter(pk__in=ids).values_list(
+            "pk", "mobile", "email", "code", "status"
+        )
+    }
+    consents: dict[int, str] = {}
+    if kind == Message.Kind.MARKETING:
+        consents = dict(
+            Consent.objects.filter(member_id__in=ids, channel=_consent_channel(channel)).values_list(
+                "member_id", "state"
+            )
+        )
+    reasons = {}
+    for pk, member in members.items():
+        reason = _suppression(member, channel, kind, consent=consents.get(pk, ""))
+        if reason:
+            reasons[pk] = reason
+    return members, reasons
+
+
+def outbox_suppression(member_ids, *, channel: str, kind: str) -> dict[int, str]:
+    """Why the outbox would not write to each of ``member_ids`` on ``channel`` (inactive, no
+    address, no or withdrawn marketing consent); members missing from the result may be written
+    to. A campaign asks before it issues an offer, so nobody gets a coupon without its message."""
+    if channel not in Message.Channel.values:
+        raise DomainError(MESSAGE_CHANNEL_INVALID, field="channel", channel=channel)
+    members, reasons = _outbox_decisions(member_ids, channel=channel, kind=kind)
+    missing = {pk: "member not found" for pk in member_ids if pk not in members}
+    return {**reasons, **missing}
+
+
 @dataclass(frozen=True)
 class MessageSpec:
     """One member's message in a bulk enqueue. ``suppress`` is the caller's own reason not to send
@@ -283,49 +348,47 @@ def _messages_enqueue_bulk(
     already = set(
         Message.objects.filter(purpose=purpose, member_id__in=ids).values_list("member_id", flat=True)
     )
-    members = {m.pk: m for m in Member.objects.filter(pk__in=ids).only("mobile", "email", "code", "status")}
-    consents: dict[int, str] = {}
-    if kind == Message.Kind.MARKETING:
-        consents = dict(
-            Consent.objects.filter(member_id__in=ids, channel=_consent_channel(channel)).values_list(
-                "member_id", "state"
-            )
-        )
+    members, reasons = _outbox_decisions(ids, channel=channel, kind=kind)
     now = clock.now()
-    rows: list[Message] = []
+    params = Message._meta.get_field("template_params")
+    rows: list[tuple] = []
+    counts = {"waiting": 0, "suppressed": 0, "existing": 0}
     seen: set[int] = set()
     for spec in specs:
         member = members.get(spec.member_id)
         if member is None or spec.member_id in already or spec.member_id in seen:
+            counts["existing"] += 1
             continue
         seen.add(spec.member_id)
-        reason = spec.suppress or _suppression(member, channel, kind, consent=consents.get(member.pk, ""))
+        reason = spec.suppress or reasons.get(spec.member_id, "")
+        state = Message.State.SUPPRESSED if reason else Message.State.WAITING
+        counts[state] += 1
         rows.append(
-            Message(
-                purpose=purpose,
-                member_id=member.pk,
-                channel=channel,
-                kind=kind,
-                to_address=_address(member, channel) or "",
-                subject=spec.subject,
-                body=spec.body,
-                html_body=spec.html_body,
-                state=Message.State.SUPPRESSED if reason else Message.State.WAITING,
-                error=reason[:500],
-                not_before=spec.not_before or not_before,
-                created_at=now,
-                job_id=job_id,
-                segments=sms_segments(spec.body) if channel == Message.Channel.SMS else 1,
-                template_code=spec.template_code,
-                template_params=spec.template_params,
+            (
+                purpose,
+                member.pk,
+                channel,
+                kind,
+                _address(member, channel) or "",
+                spec.subject,
+                spec.body,
+                spec.html_body,
+                state,
+                reason[:500],
+                spec.not_before or not_before,
+                0,
+                "",
+                "",
+                sms_segments(spec.body) if channel == Message.Channel.SMS else 1,
+                now,
+                job_id,
+                spec.template_code,
+                params.get_db_prep_value(spec.template_params, connection),
+                Message.Delivery.UNKNOWN,
+                "",
             )
         )
-    Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    counts = {
-        "waiting": sum(1 for r in rows if r.state == Message.State.WAITING),
-        "suppressed": sum(1 for r in rows if r.state == Message.State.SUPPRESSED),
-        "existing": len(specs) - len(rows),
-    }
+    insert_rows(Message._meta.db_table, _BULK_COLUMNS, rows)
     if counts["waiting"] and settings.LAOKE.get("MESSAGING_KICK_ON_COMMIT", True):
         _kick_after_commit()
     return counts
