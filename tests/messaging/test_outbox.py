@@ -516,7 +516,9 @@ def test_bulk_enqueue_decides_like_single_enqueue_in_constant_queries(fake, db):
         counts = services._messages_enqueue_bulk(
             purpose="bulk", channel="sms", kind="marketing", specs=specs, not_before=T0, job_id="j1"
         )
-    assert len(ctx.captured_queries) <= 6  # savepoint, existing, members, consents, insert, release
+    # savepoint, existing, members, consents, insert, release (PostgreSQL: the insert is a temp
+    # table, COPY, one upsert and a clean-up) — constant whatever the number of members
+    assert len(ctx.captured_queries) <= (8 if connection.vendor == "postgresql" else 6)
     assert counts == {"waiting": 4, "suppressed": 4, "existing": 1}
     single = {m.member_id: (m.state, m.error) for m in Message.objects.filter(purpose="single")}
     bulk = {m.member_id: (m.state, m.error) for m in Message.objects.filter(purpose="bulk")}

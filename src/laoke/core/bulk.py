@@ -22,16 +22,31 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence]) ->
     """Insert ``rows`` into ``table`` ignoring rows that conflict with a unique constraint.
     Returns the number of rows offered (not all databases report how many were inserted).
 
-    One single-row statement run by ``executemany``: psycopg 3 pipelines it (the statement is
-    parsed once), sqlite3 loops in C — both far cheaper than one giant multi-row VALUES, whose
-    client-side parsing grows with its length."""
+    PostgreSQL: ``COPY`` into a session temp table shaped like the columns, then one
+    ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (COPY is the fastest way in, and the upsert keeps
+    the target's constraints). SQLite: ``executemany`` of one single-row upsert (sqlite3 loops in
+    C; a giant multi-row VALUES costs more to parse than to run)."""
     if not rows:
         return 0
-    adapt = connection.ops.adapt_datetimefield_value
     quote = connection.ops.quote_name
     cols = ", ".join(quote(c) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
     # Identifiers come from model metadata and are quoted; every value is a parameter.
+    if connection.vendor == "postgresql":
+        tmp = quote(f"_bulk_{table}")
+        with connection.cursor() as cur:
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {tmp} ON COMMIT DELETE ROWS AS "  # noqa: S608
+                f"SELECT {cols} FROM {quote(table)} WITH NO DATA"
+            )
+            with cur.cursor.copy(f"COPY {tmp} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            upsert = f"INSERT INTO {quote(table)} ({cols}) SELECT {cols} FROM {tmp} ON CONFLICT DO NOTHING"  # noqa: S608
+            cur.execute(upsert)
+            cur.execute(f"DELETE FROM {tmp}")  # noqa: S608
+        return len(rows)
+    adapt = connection.ops.adapt_datetimefield_value
+    marks = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {quote(table)} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
     params = [tuple(adapt(v) if isinstance(v, datetime) else v for v in row) for row in rows]
     with connection.cursor() as cur:
