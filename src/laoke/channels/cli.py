@@ -118,6 +118,21 @@ def cmd_tasks_tick(args) -> int:
     return 0
 
 
+def cmd_fake_sms(args) -> int:
+    from laoke.channels.fake_sms import main as fake_main
+
+    argv = ["--host", args.host, "--port", str(args.port), "--store", args.store]
+    return fake_main(argv + (["--config", args.config] if args.config else []))
+
+
+def cmd_pull_receipts(args) -> int:
+    from laoke.core import clock
+    from laoke.messaging.services import messaging_receipts_pull_tick
+
+    print(json.dumps(messaging_receipts_pull_tick(clock.now())))
+    return 0
+
+
 def add_parser(sub) -> None:
     """Register the `laoke channel` commands."""
     channel = sub.add_parser("channel", help="message templates, staff tasks, email").add_subparsers(
@@ -143,3 +158,14 @@ def add_parser(sub) -> None:
     channel.add_parser("tasks-tick", help="cancel and scrub staff tasks of anonymised members").set_defaults(
         fn=cmd_tasks_tick
     )
+    f = channel.add_parser(
+        "fake-sms", help="run the local fake SMS provider (Aliyun/Tencent/gateway APIs) for demos and tests"
+    )
+    f.add_argument("--host", default="127.0.0.1")
+    f.add_argument("--port", type=int, default=9099)
+    f.add_argument("--store", default="fake-sms.sqlite3", help="SQLite file of what it received")
+    f.add_argument("--config", default="", help="JSON file of its keys, injected failures and delay")
+    f.set_defaults(fn=cmd_fake_sms)
+    channel.add_parser(
+        "pull-receipts", help="pull delivery receipts from providers that list them"
+    ).set_defaults(fn=cmd_pull_receipts)
