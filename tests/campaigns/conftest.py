@@ -59,10 +59,13 @@ class CampaignShop(Shop):
             out.append(m)
         return out
 
-    def buy(self, member, at: datetime, sku: str = "TEE"):
+    def buy(self, member, at: datetime, sku: str = "TEE", coupons: tuple[str, ...] = ()):
         with clock.frozen(at):
             return order_settle(
-                request=CheckoutIn(lines=(LineIn(sku=sku, quantity=1),), member_id=member.pk), now=at
+                request=CheckoutIn(
+                    lines=(LineIn(sku=sku, quantity=1),), member_id=member.pk, coupon_codes=coupons
+                ),
+                now=at,
             )
 
 

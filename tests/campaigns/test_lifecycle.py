@@ -212,3 +212,34 @@ def test_presets_install_as_drafts_and_cli(cshop, capsys):
     assert c["state"] == "running" and len(c["runs"]) == 5
     assert cli(["campaign", "pause", str(d11.pk), "--reason", "检查"]) == 0
     assert json.loads(capsys.readouterr().out)["state"] == "paused"
+
+
+def test_attribution_by_code_then_last_touch_window_for_both_arms(cshop):
+    members = {m.pk: m for m in cshop.customers(10)}
+    c = _launched(cshop)  # 10% control: one member held out; the offer is valid 10 days
+    run = c.waves.get().runs.get()
+    arms = dict(CampaignMember.objects.filter(campaign=c).values_list("member_id", "arm"))
+    control = next(m for m, a in arms.items() if a == Arm.CONTROL)
+    treated = sorted(m for m, a in arms.items() if a == Arm.TREATMENT)
+    coupon = Coupon.objects.get(member_id=treated[0])
+    by_code = cshop.buy(members[treated[0]], T0 + timedelta(days=2), coupons=(coupon.code,))
+    in_window = cshop.buy(members[treated[1]], T0 + timedelta(days=3))
+    cshop.buy(members[treated[2]], T0 + timedelta(days=10, minutes=1))  # after the 10-day window
+    held_out = cshop.buy(members[control], T0 + timedelta(days=1))
+    cshop.buy(members[treated[3]], T0 - timedelta(days=1))  # before the contact
+    got = campaign_progress(c)["runs"][0]["attribution"]
+    assert got["treatment"] == {
+        "members": 9,
+        "responders": 2,
+        "orders": 2,
+        "revenue_fen": by_code.total_fen + in_window.total_fen,
+        "orders_by_code": 1,
+    }
+    assert got["control"] == {
+        "members": 1,
+        "responders": 1,
+        "orders": 1,
+        "revenue_fen": held_out.total_fen,
+        "orders_by_code": 0,
+    }
+    assert run.pk == campaign_progress(c)["runs"][0]["run_id"]

@@ -19,6 +19,7 @@ from laoke.messaging.models import Message
 from laoke.promotions.services import new_code
 from laoke.segments.selectors import segment_queryset
 
+from .attribution import campaign_attribution
 from .dispatch import _wave_bases, control_size
 from .guards import send_time_after
 from .models import MESSAGE_CHANNELS, Campaign, Contact, Wave, WaveRun
@@ -64,6 +65,7 @@ def campaign_progress(campaign: Campaign) -> dict[str, Any]:
     """Each run with its contacts and the outbox states of its messages (waiting / sending /
     sent / failed / suppressed / delivered) or its staff tasks (task_open / task_done …)."""
     counts = _delivery_counts(campaign.purpose_prefix)
+    earned = campaign_attribution(campaign)
     runs = []
     for run in (
         WaveRun.objects.filter(wave__campaign=campaign)
@@ -85,6 +87,7 @@ def campaign_progress(campaign: Campaign) -> dict[str, Any]:
                 "control": run.control,
                 "cost_fen": run.cost_fen,
                 "outbox": {k: v for k, v in sorted(counts.get(purpose, {}).items())},
+                "attribution": earned.get(run.pk, {}),
             }
         )
     return {
