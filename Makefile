@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: run test bench lint fmt clean install install-dev check-python serve
+.PHONY: run test bench lint fmt clean install install-dev check-python serve soak
 
 check-python:
 	@test -n "$(PY)" || { echo "Laoke needs Python >= 3.11 (python3.11, python3.12 or python3.13 on PATH)"; exit 1; }
@@ -43,7 +43,7 @@ test: install-dev
 	$(BIN)/pytest
 
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/laoke_bench
-BENCHES = bench bench.tiers bench.points bench.cards bench.shipping bench.promotions bench.flash
+BENCHES = bench bench.tiers bench.points bench.cards bench.shipping bench.promotions bench.flash bench.dispatch bench.segments
 bench: install-dev
 	@if pg_isready -q -h 127.0.0.1 2>/dev/null; then \
 		for b in $(BENCHES); do BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m $$b || exit 1; done; \
