@@ -271,16 +271,21 @@ def campaign_update(request, campaign_id: int, payload: CampaignPatch):
     )
 
 
+def _act(request, campaign_id: int, action: str, service, payload: dict | None = None, **kw):
+    """A lifecycle step: one service call, replayed by its Idempotency-Key."""
+    return idempotent_write(
+        request,
+        scope=f"campaigns.{action}:{campaign_id}",
+        payload=payload or {},
+        call=lambda idem: service(campaign_id=campaign_id, actor=request.user, idem=idem, **kw),
+        render=_render,
+    )
+
+
 @router.post("/{int:campaign_id}/approve", response=CampaignOut)
 @require("campaigns.approve_campaign", WRITE)
 def campaign_approve(request, campaign_id: int):
-    return idempotent_write(
-        request,
-        scope=f"campaigns.approve:{campaign_id}",
-        payload={},
-        call=lambda idem: services.campaign_approve(campaign_id=campaign_id, actor=request.user, idem=idem),
-        render=_render,
-    )
+    return _act(request, campaign_id, "approve", services.campaign_approve)
 
 
 class ScheduleIn(In):
@@ -290,14 +295,13 @@ class ScheduleIn(In):
 @router.post("/{int:campaign_id}/schedule", response=CampaignOut)
 @require("campaigns.launch_campaign", WRITE)
 def campaign_schedule(request, campaign_id: int, payload: ScheduleIn):
-    return idempotent_write(
+    return _act(
         request,
-        scope=f"campaigns.schedule:{campaign_id}",
-        payload=payload.model_dump(mode="json"),
-        call=lambda idem: services.campaign_schedule(
-            campaign_id=campaign_id, starts_at=payload.starts_at, actor=request.user, idem=idem
-        ),
-        render=_render,
+        campaign_id,
+        "schedule",
+        services.campaign_schedule,
+        payload.model_dump(mode="json"),
+        starts_at=payload.starts_at,
     )
 
 
@@ -308,40 +312,32 @@ class ReasonIn(In):
 @router.post("/{int:campaign_id}/pause", response=CampaignOut)
 @require("campaigns.launch_campaign", WRITE)
 def campaign_pause(request, campaign_id: int, payload: ReasonIn):
-    return idempotent_write(
+    return _act(
         request,
-        scope=f"campaigns.pause:{campaign_id}",
-        payload=payload.model_dump(mode="json"),
-        call=lambda idem: services.campaign_pause(
-            campaign_id=campaign_id, reason=payload.reason, actor=request.user, idem=idem
-        ),
-        render=_render,
+        campaign_id,
+        "pause",
+        services.campaign_pause,
+        payload.model_dump(mode="json"),
+        reason=payload.reason,
     )
 
 
 @router.post("/{int:campaign_id}/resume", response=CampaignOut)
 @require("campaigns.launch_campaign", WRITE)
 def campaign_resume(request, campaign_id: int):
-    return idempotent_write(
-        request,
-        scope=f"campaigns.resume:{campaign_id}",
-        payload={},
-        call=lambda idem: services.campaign_resume(campaign_id=campaign_id, actor=request.user, idem=idem),
-        render=_render,
-    )
+    return _act(request, campaign_id, "resume", services.campaign_resume)
 
 
 @router.post("/{int:campaign_id}/cancel", response=CampaignOut)
 @require("campaigns.launch_campaign", WRITE)
 def campaign_cancel(request, campaign_id: int, payload: ReasonIn):
-    return idempotent_write(
+    return _act(
         request,
-        scope=f"campaigns.cancel:{campaign_id}",
-        payload=payload.model_dump(mode="json"),
-        call=lambda idem: services.campaign_cancel(
-            campaign_id=campaign_id, reason=payload.reason, actor=request.user, idem=idem
-        ),
-        render=_render,
+        campaign_id,
+        "cancel",
+        services.campaign_cancel,
+        payload.model_dump(mode="json"),
+        reason=payload.reason,
     )
 
 

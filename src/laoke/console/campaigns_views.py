@@ -43,12 +43,13 @@ from laoke.campaigns.models import (
     CampaignState,
     Entry,
     Objective,
+    RunState,
     TargetMetric,
     Wave,
     WaveRun,
 )
 from laoke.campaigns.presets import campaigns_presets_install
-from laoke.channels.models import MessageTemplate
+from laoke.channels.models import MessageTemplate, TemplateChannel
 from laoke.channels.selectors import shop_link
 from laoke.channels.sms_text import sms_segments
 from laoke.channels.templating import compile_template
@@ -628,6 +629,7 @@ def campaign_dry_run(request, campaign_id: int):
                 "cost": format_yuan(w["cost_fen_upper_bound"]),
                 "samples": [s for s in dry["samples"] if s["wave"] == w["name"]],
                 "eval_days": eval_days.get(w["wave_id"], 1),
+                "channel_label": str(dict(TemplateChannel.choices).get(w["channel"], w["channel"])),
             }
         )
     start = min([r for w in dry["waves"] for r in w["runs"][:1]] or [now])
@@ -668,6 +670,8 @@ def progress_data(campaign: Campaign) -> dict[str, Any]:
             {
                 **{k: r[k] for k in ("run_id", "wave_id", "wave", "channel", "loop", "state")},
                 "run": r["loop"] + 1,  # loops count from 0; people count runs from 1
+                "state_label": str(RunState(r["state"]).label),
+                "channel_label": str(dict(TemplateChannel.choices).get(r["channel"], r["channel"])),
                 "due_at": r["due_at"].isoformat(),
                 "due_local": _local(r["due_at"]),
                 "contacted": r["contacted"],
