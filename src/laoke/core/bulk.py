@@ -48,7 +48,16 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence]) ->
     adapt = connection.ops.adapt_datetimefield_value
     marks = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {quote(table)} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
-    params = [tuple(adapt(v) if isinstance(v, datetime) else v for v in row) for row in rows]
+    adapted: dict[datetime, str] = {}  # a chunk's rows share a few instants: adapt each once
+
+    def value(v):
+        if isinstance(v, datetime):
+            if v not in adapted:
+                adapted[v] = adapt(v)
+            return adapted[v]
+        return v
+
+    params = [tuple(value(v) for v in row) for row in rows]
     with connection.cursor() as cur:
         cur.executemany(sql, params)
     return len(rows)
