@@ -48,7 +48,7 @@ from laoke.core.errors import DomainError
 from laoke.core.money import fen_to_yuan
 from laoke.members.models import Member
 from laoke.messaging.models import Message
-from laoke.messaging.services import MessageSpec, _messages_enqueue_bulk, outbox_suppression
+from laoke.messaging.services import MessageSpec, _messages_enqueue_bulk, _outbox_decisions
 from laoke.promotions.models import CouponTemplate
 from laoke.promotions.services import _coupon_issue, new_code
 from laoke.segments.models import SnapshotMember
@@ -301,13 +301,17 @@ def _materialise_chunk(run_id: int, now: datetime, chunk: int) -> bool:
             has_offer=offer is not None,
             settings=settings,
         )
+        decided = None
         if template.channel in MESSAGE_CHANNELS:
             # The outbox's own reasons first (inactive, no address, no consent): nobody gets an
-            # offer or is charged for a message that would not go.
-            for member_id, reason in outbox_suppression(
-                [m for m in treatment if m not in reasons], channel=template.channel, kind=template.kind
-            ).items():
-                reasons.setdefault(member_id, reason)
+            # offer or is charged for a message that would not go. The same reading is handed to
+            # the outbox below, so the members and their consents are read once per chunk.
+            decided = _outbox_decisions(treatment, channel=template.channel, kind=template.kind)
+            for member_id in treatment:
+                if member_id not in decided[0]:
+                    reasons.setdefault(member_id, "member not found")
+                elif member_id in decided[1]:
+                    reasons.setdefault(member_id, decided[1][member_id])
         compiled = compile_template(template)
         extra = {"campaign": campaign.name, "shop_link": f"{shop_link()}?c={wave.channel_code}"}
         contexts = template_contexts(treatment, now=now, channel=template.channel, extra=extra)
@@ -404,6 +408,7 @@ def _materialise_chunk(run_id: int, now: datetime, chunk: int) -> bool:
                 specs=specs,
                 not_before=send_at,
                 job_id=purpose[:64],
+                decided=decided,
             )
             outbox_reasons = dict(
                 Message.objects.filter(

@@ -15,7 +15,7 @@ completed / cancelled.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -33,7 +33,6 @@ from laoke.segments.selectors import segment_queryset
 from . import error_codes as E
 from .guards import send_time_after
 from .models import (
-    MESSAGE_CHANNELS,
     Attribution,
     Branch,
     Campaign,
@@ -325,7 +324,7 @@ def campaign_schedule(
     return campaign
 
 
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=clock.now().tzinfo)
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)  # a held message's not_before
 
 
 def _pause(campaign: Campaign, reason: str, now: datetime) -> None:
@@ -437,17 +436,3 @@ def campaign_settings_update(*, data: dict[str, Any], actor=None) -> CampaignSet
         after = {k: str(getattr(current, k)) for k in SETTINGS_FIELDS}
         audit_write(action="campaign.settings", obj=current, before=before, after=after, actor=actor)
     return current
-
-
-__all__ = [
-    "MESSAGE_CHANNELS",
-    "campaign_approve",
-    "campaign_cancel",
-    "campaign_create",
-    "campaign_pause",
-    "campaign_resume",
-    "campaign_schedule",
-    "campaign_settings",
-    "campaign_settings_update",
-    "campaign_update",
-]

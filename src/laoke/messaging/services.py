@@ -287,17 +287,6 @@ def _outbox_decisions(
     return members, reasons
 
 
-def outbox_suppression(member_ids, *, channel: str, kind: str) -> dict[int, str]:
-    """Why the outbox would not write to each of ``member_ids`` on ``channel`` (inactive, no
-    address, no or withdrawn marketing consent); members missing from the result may be written
-    to. A campaign asks before it issues an offer, so nobody gets a coupon without its message."""
-    if channel not in Message.Channel.values:
-        raise DomainError(MESSAGE_CHANNEL_INVALID, field="channel", channel=channel)
-    members, reasons = _outbox_decisions(member_ids, channel=channel, kind=kind)
-    missing = {pk: "member not found" for pk in member_ids if pk not in members}
-    return {**reasons, **missing}
-
-
 @dataclass(frozen=True)
 class MessageSpec:
     """One member's message in a bulk enqueue. ``suppress`` is the caller's own reason not to send
@@ -322,6 +311,7 @@ def _messages_enqueue_bulk(
     specs: list[MessageSpec],
     not_before: datetime,
     job_id: str = "",
+    decided: tuple[dict, dict] | None = None,
 ) -> dict[str, int]:
     """Write many members' messages of one purpose inside the caller's transaction (a campaign
     wave's chunk of ≤ 2,000), deciding each row's suppression as :func:`_message_enqueue` does but
@@ -348,7 +338,8 @@ def _messages_enqueue_bulk(
     already = set(
         Message.objects.filter(purpose=purpose, member_id__in=ids).values_list("member_id", flat=True)
     )
-    members, reasons = _outbox_decisions(ids, channel=channel, kind=kind)
+    # ``decided``: the caller's own ``_outbox_decisions`` of these members in this transaction
+    members, reasons = decided or _outbox_decisions(ids, channel=channel, kind=kind)
     now = clock.now()
     params = Message._meta.get_field("template_params")
     rows: list[tuple] = []
