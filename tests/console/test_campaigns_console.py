@@ -211,6 +211,9 @@ def test_approve_schedule_dry_run_progress_history(shop, staff):
         run = p["runs"][0]
         assert (run["run"], run["state"], run["contacted"], run["control"]) == (1, "done", 9, 1)
         assert run["parts"]["waiting"] + run["parts"]["sent"] + run["parts"]["suppressed"] == 9
+        assert run["response"].count("0/9 (¥0.00)") == 1 and run["response"].endswith(
+            "0/1 (¥0.00)"
+        )  # no orders yet
         assert marketer.get(f"/admin/console/campaigns/{camp.pk}/progress/").status_code == 200
 
         # Member 360: what the first contacted member got, with the campaign's plain terms.

@@ -657,6 +657,16 @@ def campaign_dry_run(request, campaign_id: int):
 BAR_PARTS = ("waiting", "sending", "sent", "delivered", "failed", "suppressed", "task_open", "task_done")
 
 
+def _response(attribution: dict) -> str:
+    """ "treatment responders / members (revenue) · control …" for a run, or "—" before any."""
+    parts = []
+    for arm, label in (("treatment", _("treatment")), ("control", _("control"))):
+        f = attribution.get(arm)
+        if f and f["members"]:
+            parts.append(f"{label} {f['responders']}/{f['members']} ({format_yuan(f['revenue_fen'])})")
+    return " · ".join(parts) or "—"
+
+
 def progress_data(campaign: Campaign) -> dict[str, Any]:
     """``campaign_progress`` made for the page: times in shop time, money in yuan, and per run the
     stacked bar's parts (sent without a receipt and delivered apart)."""
@@ -680,6 +690,7 @@ def progress_data(campaign: Campaign) -> dict[str, Any]:
                 "cost": format_yuan(r["cost_fen"]),
                 "parts": parts,
                 "total": sum(parts.values()),
+                "response": _response(r.get("attribution") or {}),
             }
         )
     budget = p["budget_fen"]
