@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench._common import machine, run_child, targets
+from bench._common import fresh_database, machine, run_child, targets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +31,6 @@ def run_one(n: int, lookups: int) -> dict:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laoke.settings")
     django.setup()
-    from django.core.management import call_command
     from django.db import connection, transaction
     from django.test import Client
 
@@ -40,9 +39,7 @@ def run_one(n: int, lookups: int) -> dict:
     from laoke.members.models import Member
     from laoke.members.services import member_create
 
-    call_command("migrate", verbosity=0, interactive=False)
-    if connection.vendor == "postgresql":
-        call_command("flush", verbosity=0, interactive=False)
+    fresh_database()
     roles_sync()
     mobiles = [f"+86139{i:08d}" for i in range(2 * n)]
 

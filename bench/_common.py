@@ -57,3 +57,18 @@ def run_child(module: str, args: list[str], *, database: str, extra_env: dict[st
         print(out.stderr[-3000:])
         return None
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def fresh_database() -> None:
+    """In a child: Django set up on the database of the environment, migrated, and emptied on
+    PostgreSQL (the bench database is reused between runs; SQLite gets a fresh data dir)."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laoke.settings")
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0, interactive=False)
+    if connection.vendor == "postgresql":
+        call_command("flush", verbosity=0, interactive=False)

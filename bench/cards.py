@@ -24,7 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench._common import machine, run_child, targets
+from bench._common import fresh_database, machine, run_child, targets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +37,6 @@ def child_figures(cards: int, recharges: int) -> dict:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laoke.settings")
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from openpyxl import load_workbook
 
@@ -52,9 +51,7 @@ def child_figures(cards: int, recharges: int) -> dict:
     from laoke.ledger.services import owner_account, system_account, transfer_create
     from laoke.members.services import member_create
 
-    call_command("migrate", verbosity=0, interactive=False)
-    if connection.vendor == "postgresql":
-        call_command("flush", verbosity=0, interactive=False)
+    fresh_database()
     params = pins._params()
 
     def raw(i):

@@ -25,7 +25,7 @@ import os
 import sys
 import time
 
-from bench._common import machine, run_child, targets
+from bench._common import fresh_database, machine, run_child, targets
 
 
 def run_one(n: int) -> dict:
@@ -36,7 +36,6 @@ def run_one(n: int) -> dict:
     from datetime import UTC, datetime
 
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection, transaction
     from django.urls import reverse
 
@@ -50,9 +49,7 @@ def run_one(n: int) -> dict:
     from laoke.segments.services import segment_create
     from laoke.stats.models import MemberStats
 
-    call_command("migrate", verbosity=0, interactive=False)
-    if connection.vendor == "postgresql":
-        call_command("flush", verbosity=0, interactive=False)
+    fresh_database()
     t0 = datetime(2026, 11, 12, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
     with clock.frozen(t0):
         chunk = 5_000

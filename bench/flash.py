@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 
-from bench._common import machine, run_child, targets
+from bench._common import fresh_database, machine, run_child, targets
 
 THREADS = 8
 
@@ -66,7 +66,6 @@ def run_one(n: int) -> dict:
     from datetime import datetime
     from datetime import time as dtime
 
-    from django.core.management import call_command
     from django.db import connection, transaction
 
     from laoke.catalog.services import product_create
@@ -76,9 +75,7 @@ def run_one(n: int) -> dict:
     from laoke.members.services import member_create
     from laoke.stats.services import _stats_add
 
-    call_command("migrate", verbosity=0, interactive=False)
-    if connection.vendor == "postgresql":
-        call_command("flush", verbosity=0, interactive=False)
+    fresh_database()
     noon = datetime.combine(clock.today(), dtime(12), tzinfo=clock.shop_tz())
     with clock.frozen(noon):
         now = clock.now()

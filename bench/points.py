@@ -21,7 +21,7 @@ import os
 import sys
 import time
 
-from bench._common import machine, run_child, targets
+from bench._common import fresh_database, machine, run_child, targets
 
 N_OPS = int(os.environ.get("BENCH_POINTS_OPS", "500"))
 N_LOTS = int(os.environ.get("BENCH_POINTS_LOTS", "2000"))
@@ -33,7 +33,6 @@ def child() -> dict:
     django.setup()
     from datetime import timedelta
 
-    from django.core.management import call_command
     from django.db import connection
 
     from laoke.core import clock
@@ -43,9 +42,7 @@ def child() -> dict:
     from laoke.points.rules import EarnLine
     from laoke.points.services import points_earn, points_spend, points_tick, programme_update
 
-    call_command("migrate", verbosity=0, interactive=False)
-    if connection.vendor == "postgresql":
-        call_command("flush", verbosity=0, interactive=False)
+    fresh_database()
     points_presets_install()
     programme_update(data={"expiry_months": 1, "reminder_days": 0})
 

@@ -24,7 +24,7 @@ import os
 import sys
 import time
 
-from bench._common import machine, run_child, targets
+from bench._common import fresh_database, machine, run_child, targets
 
 
 def run_one(n_redeem: int, n_carts: int) -> dict:
@@ -34,7 +34,6 @@ def run_one(n_redeem: int, n_carts: int) -> dict:
     django.setup()
     from datetime import timedelta
 
-    from django.core.management import call_command
     from django.db import connection, transaction
 
     from laoke.catalog.models import Product
@@ -48,9 +47,7 @@ def run_one(n_redeem: int, n_carts: int) -> dict:
     from laoke.promotions.rules import RuleLine, order_offers
     from laoke.promotions.services import _coupon_issue, _coupon_redeem, coupon_template_create
 
-    call_command("migrate", verbosity=0, interactive=False)
-    if connection.vendor == "postgresql":
-        call_command("flush", verbosity=0, interactive=False)
+    fresh_database()
     now = clock.now()
 
     # --- redemptions ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import os
 import sys
 import time
 
-from bench._common import machine, run_child, targets
+from bench._common import fresh_database, machine, run_child, targets
 
 ADDRESSES = [
     "浙江省杭州市西湖区文三路100号",
@@ -39,7 +39,6 @@ def run_one(n: int) -> dict:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laoke.settings")
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
 
     from laoke.members.validation import parse_address
@@ -47,9 +46,7 @@ def run_one(n: int) -> dict:
     from laoke.shipping.selectors import active_tariff
     from laoke.shipping.services import shipping_presets_install
 
-    call_command("migrate", verbosity=0, interactive=False)
-    if connection.vendor == "postgresql":
-        call_command("flush", verbosity=0, interactive=False)
+    fresh_database()
     shipping_presets_install()
     parse_address(ADDRESSES[0])  # load cpca's tables (about a second) before timing
     kinds = ["old", "new", "non_member"]

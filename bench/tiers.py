@@ -27,7 +27,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bench._common import machine, run_child, targets
+from bench._common import fresh_database, machine, run_child, targets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,16 +37,13 @@ def run_one(n: int) -> dict:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laoke.settings")
     django.setup()
-    from django.core.management import call_command
     from django.db import connection, transaction
 
     from laoke.core import clock
     from laoke.tiers.models import MemberTier, TierHistory
     from laoke.tiers.services import tier_presets_install, tier_programme_update, tiers_tick
 
-    call_command("migrate", verbosity=0, interactive=False)
-    if connection.vendor == "postgresql":
-        call_command("flush", verbosity=0, interactive=False)
+    fresh_database()
 
     day_before = datetime(2027, 3, 14, 4, tzinfo=UTC)  # 2027-03-14 12:00 in Shanghai
     with clock.frozen(day_before):
