@@ -47,7 +47,6 @@ from laoke.core.bulk import insert_rows
 from laoke.core.errors import DomainError
 from laoke.core.money import fen_to_yuan
 from laoke.members.models import Member
-from laoke.messaging.models import Message
 from laoke.messaging.services import MessageSpec, _messages_enqueue_bulk, _outbox_decisions
 from laoke.promotions.models import CouponTemplate
 from laoke.promotions.services import _coupon_issue, new_code
@@ -399,8 +398,7 @@ def _materialise_chunk(run_id: int, now: datetime, chunk: int) -> bool:
                         job_id=purpose[:64],
                     )
                 )
-        outbox_reasons: dict[int, str] = {}
-        if specs:
+        if specs:  # its suppression decisions are ``decided``'s, already in ``reasons``
             _messages_enqueue_bulk(
                 purpose=purpose,
                 channel=template.channel,
@@ -410,13 +408,6 @@ def _materialise_chunk(run_id: int, now: datetime, chunk: int) -> bool:
                 job_id=purpose[:64],
                 decided=decided,
             )
-            outbox_reasons = dict(
-                Message.objects.filter(
-                    purpose=purpose,
-                    member_id__in=[s.member_id for s in specs],
-                    state=Message.State.SUPPRESSED,
-                ).values_list("member_id", "error")
-            )
         if tasks:
             _staff_tasks_create_bulk(tasks)
         contacts: list[tuple] = []
@@ -425,7 +416,7 @@ def _materialise_chunk(run_id: int, now: datetime, chunk: int) -> bool:
             if arm == Arm.CONTROL:
                 outcome, reason = Outcome.CONTROL, ""
             else:
-                reason = reasons.get(member_id) or outbox_reasons.get(member_id, "")
+                reason = reasons.get(member_id, "")
                 outcome = Outcome.SUPPRESSED if reason else Outcome.CONTACTED
             counted[outcome] += 1
             coupon = coupons.get(member_id)
