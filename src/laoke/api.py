@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
+from laoke.analytics.api import router as analytics_router
 from laoke.campaigns.api import router as campaigns_router
 from laoke.cards.api import router as cards_router
 from laoke.catalog.api import router as catalog_router
@@ -127,4 +128,5 @@ api.add_router("/segments", segments_router)
 api.add_router("/channels/sms", channels_sms_router)
 api.add_router("/channels", channels_router)
 api.add_router("/campaigns", campaigns_router)
+api.add_router("/analytics", analytics_router)
 enforce_permissions(api)

@@ -227,7 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     channels_parser(sub)
     from laoke.campaigns.cli import add_parser as campaigns_parser
 
-    campaigns_parser(sub)
+    campaign_sub = campaigns_parser(sub)
+    from laoke.analytics.cli import add_parser as analytics_parser
+
+    analytics_parser(sub, campaign_sub)
     m = sub.add_parser("manage", help="run a Django management command")
     m.add_argument("rest", nargs=argparse.REMAINDER)
     m.set_defaults(fn=cmd_manage)

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "laoke.segments",
     "laoke.channels",
     "laoke.campaigns",
+    "laoke.analytics",
     "laoke.console",
 ]
 
@@ -183,6 +184,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "laoke.core.staticfiles.PlotlyFinder",  # plotly.js from the installed package, no CDN
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

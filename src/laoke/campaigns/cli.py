@@ -100,8 +100,9 @@ def cmd_presets(args) -> int:
     return _print(campaigns_presets_install())
 
 
-def add_parser(sub) -> None:
-    """Register the `laoke campaign` commands."""
+def add_parser(sub):
+    """Register the `laoke campaign` commands; returns their subparsers so the apps above
+    (analytics: ``report``, ``import-external``) can add theirs."""
     campaign = sub.add_parser("campaign", help="multi-wave re-marketing campaigns").add_subparsers(
         dest="campaign_command", required=True
     )
@@ -128,3 +129,4 @@ def add_parser(sub) -> None:
         p.set_defaults(fn=fn)
     campaign.add_parser("tick", help="launch, write and complete what is due now").set_defaults(fn=cmd_tick)
     campaign.add_parser("presets", help="install the preset campaigns as drafts").set_defaults(fn=cmd_presets)
+    return campaign

@@ -56,6 +56,11 @@ class Attribution(models.TextChoices):
     WINDOW = "window", _("code, or an order in the evaluation window (last touch)")
 
 
+class Source(models.TextChoices):
+    LAOKE = "laoke", _("run by Laoke")
+    EXTERNAL = "external", _("run elsewhere (imported for evaluation)")
+
+
 class Campaign(models.Model):
     name = models.CharField(_("canonical name (统一命名)"), max_length=120, unique=True)
     plain_terms = models.TextField(
@@ -72,8 +77,16 @@ class Campaign(models.Model):
     )
     target_value = models.BigIntegerField(_("target value"), default=0)
     segment = models.ForeignKey(
-        Segment, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("audience segment")
+        Segment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("audience segment"),
     )
+    # An external campaign (SPEC 11) was run elsewhere: its contacts and orders are imported
+    # (analytics.ExternalContact / ExternalOrder) and it is only evaluated, never dispatched.
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.LAOKE)
     snapshot = models.ForeignKey(
         SegmentSnapshot,
         on_delete=models.PROTECT,
@@ -129,6 +142,9 @@ class Campaign(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(holdout_bp__lte=5000), name="campaign_holdout_at_most_half"),
+            models.CheckConstraint(
+                condition=Q(source="external") | Q(segment__isnull=False), name="campaign_segment_unless_external"
+            ),
             models.CheckConstraint(
                 condition=Q(budget_fen__isnull=True) | Q(spent_fen__lte=models.F("budget_fen")),
                 name="campaign_within_budget",

@@ -32,5 +32,6 @@ urlpatterns = [
     path("admin/console/segments/", include("laoke.console.segments_urls")),
     path("admin/console/channels/", include("laoke.console.channels_urls")),
     path("admin/console/campaigns/", include("laoke.console.campaigns_urls")),
+    path("admin/console/analytics/", include("laoke.console.analytics_urls")),
     path("admin/", admin.site.urls),
 ]

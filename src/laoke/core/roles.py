@@ -126,4 +126,6 @@ SCOPES = {
     "orders:write": ("结算、退款、发货", "Settle, refund and ship orders"),
     "campaigns:read": ("读取营销活动", "Read campaigns"),
     "campaigns:write": ("设计、审批、启停营销活动", "Design, approve, launch and stop campaigns"),
+    "analytics:read": ("读取分析报表", "Read analytics reports"),
+    "analytics:write": ("导入分析数据、拟合模型", "Import analytics data and fit models"),
 }

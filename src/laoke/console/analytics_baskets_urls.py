@@ -1,0 +1,3 @@
+"""Console pages: analytics (baskets)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Console pages: analytics (behaviour)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Console pages: analytics (clv)."""
+
+urlpatterns: list = []
