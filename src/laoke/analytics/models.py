@@ -24,6 +24,25 @@ from laoke.members.models import Member
 from laoke.promotions.models import Bundle
 
 
+class ExternalCampaign(models.Model):
+    """How an external campaign was imported: the evaluation window and the files."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="external")
+    window_days = models.PositiveSmallIntegerField(_("evaluation window (days)"), default=30)
+    contacts_file = models.CharField(_("contacts file"), max_length=255)
+    orders_file = models.CharField(_("orders file"), max_length=255)
+    contacts = models.PositiveIntegerField(_("contacts"))
+    orders = models.PositiveIntegerField(_("orders"))
+    members_created = models.PositiveIntegerField(_("members created"))
+    job_id = models.CharField(_("import job"), max_length=64)
+    imported_at = models.DateTimeField(_("imported at"))
+
+    class Meta:
+        verbose_name = _("external campaign import")
+        verbose_name_plural = _("external campaign imports")
+        constraints = [models.CheckConstraint(condition=Q(window_days__gt=0), name="extcampaign_window_positive")]
+
+
 class ExternalContact(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="external_contacts")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
