@@ -15,6 +15,7 @@ from mlxtend.preprocessing import TransactionEncoder
 from laoke.analytics import baskets as B
 from laoke.catalog.services import category_create, product_create
 from laoke.core import clock
+from laoke.core.errors import DomainError
 from laoke.members.services import member_create
 from laoke.orders.checkout import CheckoutIn, LineIn
 from laoke.orders.services import order_refund, order_settle
@@ -140,5 +141,6 @@ def test_baskets_rules_and_purchases(basket_shop):
 
 
 def test_bad_level():
-    with pytest.raises(ValueError):
+    with pytest.raises(DomainError) as exc:
         B.shop_baskets(start=START, end=END, level="brand")
+    assert exc.value.code == "ANALYTICS_LEVEL_INVALID"

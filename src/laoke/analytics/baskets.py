@@ -16,18 +16,49 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Sum
 
 from laoke.campaigns.attribution import COUNTED
 from laoke.catalog.models import Category, Product
+from laoke.core import clock
+from laoke.core.errors import DomainError
 from laoke.core.money import fen_to_yuan
 from laoke.orders.models import OrderLine, RefundLine
 
+from . import error_codes_baskets as E
 from .association import Baskets, association_rules, frequent_itemsets
 
 LEVELS = ("product", "category")
+DEFAULT_DAYS = 90
+MAX_DAYS = 3 * 366
+
+
+def period(since: date | None, until: date | None, *, now: datetime) -> tuple[datetime, datetime]:
+    """Shop-local dates [since, until] (both included; default the 90 days up to today) → the UTC
+    instants [start, end). ANALYTICS_PERIOD_INVALID when reversed or longer than 3 years."""
+    tz = clock.shop_tz()
+    until = until or clock.to_local(now).date()
+    since = since or until - timedelta(days=DEFAULT_DAYS - 1)
+    if since > until or (until - since).days >= MAX_DAYS:
+        raise DomainError(E.ANALYTICS_PERIOD_INVALID, field="since")
+    start = datetime.combine(since, time.min, tzinfo=tz)
+    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz)
+    return start, end
+
+
+def check_rule_params(
+    *, min_support: float, min_lift: float, level: str, min_confidence: float = 0.0
+) -> None:
+    """The parameters of ``shop_rules`` as the API, CLI and console take them (stable codes)."""
+    if not 0 < min_support <= 1:
+        raise DomainError(E.ANALYTICS_SUPPORT_INVALID, field="min_support")
+    for name, value in (("min_lift", min_lift), ("min_confidence", min_confidence)):
+        if not value >= 0 or value == float("inf"):
+            raise DomainError(E.ANALYTICS_THRESHOLD_INVALID, field=name, name=name)
+    if level not in LEVELS:
+        raise DomainError(E.ANALYTICS_LEVEL_INVALID, field="level")
 
 
 @dataclass(frozen=True)
@@ -95,7 +126,7 @@ def counted_lines(
 
 def _check_level(level: str) -> None:
     if level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}")
+        raise DomainError(E.ANALYTICS_LEVEL_INVALID, field="level")
 
 
 def _item_keys(lines: list[Line], level: str) -> tuple[list[Line], list[str]]:
@@ -143,6 +174,7 @@ def shop_rules(
 ) -> dict:
     """Cross-selling rules over the shop's baskets: rules with lift ≥ ``min_lift`` and confidence
     ≥ ``min_confidence``, best lift first (at most ``limit``), with the counts behind them."""
+    check_rule_params(min_support=min_support, min_lift=min_lift, level=level, min_confidence=min_confidence)
     baskets = shop_baskets(start=start, end=end, level=level, member_ids=member_ids)
     itemsets = frequent_itemsets(baskets, min_support=min_support, max_len=max_len)
     rules = [
