@@ -38,7 +38,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from fnmatch import fnmatchcase
 
 from django.db import transaction
@@ -270,6 +270,15 @@ def _sessions(
     ):
         out[session].append((ts, page, referrer))
     return out
+
+
+def day_window(since: date | None, until: date | None) -> dict:
+    """Shop days, both included, as ``since``/``until`` datetimes ([since 00:00, day after until))."""
+    tz = clock.shop_tz()
+    return {
+        "since": datetime.combine(since, time.min, tzinfo=tz) if since else None,
+        "until": datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz) if until else None,
+    }
 
 
 def _ranked(counter: Counter, total: int, key: str, limit: int | None) -> list[dict]:
