@@ -40,7 +40,9 @@ class ExternalCampaign(models.Model):
     class Meta:
         verbose_name = _("external campaign import")
         verbose_name_plural = _("external campaign imports")
-        constraints = [models.CheckConstraint(condition=Q(window_days__gt=0), name="extcampaign_window_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(window_days__gt=0), name="extcampaign_window_positive")
+        ]
 
 
 class ExternalContact(models.Model):

@@ -50,26 +50,39 @@ class ArmFigures:
         }
 
 
-def campaign_attribution(campaign: Campaign) -> dict[int, dict[str, dict]]:
-    """run id → {"treatment": figures, "control": figures}."""
-    contacts = list(
+def campaign_contacts(campaign: Campaign) -> list[tuple]:
+    """Every contact of the campaign: (run id, member id, outcome, at, window end, coupon id)."""
+    return list(
         Contact.objects.filter(run__wave__campaign=campaign).values_list(
             "run_id", "member_id", "outcome", "at", "window_ends_at", "coupon_id"
         )
     )
-    out: dict[int, dict[str, ArmFigures]] = defaultdict(
-        lambda: {"treatment": ArmFigures(), "control": ArmFigures()}
-    )
+
+
+@dataclass(frozen=True)
+class Attributed:
+    order_id: int
+    member_id: int
+    run_id: int
+    arm: str  # "treatment" or "control"
+    paid_at: object
+    revenue_fen: int  # charged less refunded, never below 0
+    by_code: bool
+    coupon_id: int | None  # the run's coupon the order used (by code)
+
+
+def attributed_orders(campaign: Campaign, contacts: list[tuple] | None = None) -> list[Attributed]:
+    """The campaign's orders, each with the run (and arm) it is attributed to."""
+    contacts = campaign_contacts(campaign) if contacts is None else contacts
+    if not contacts:
+        return []
     by_member: dict[int, list[tuple]] = defaultdict(list)
     coupon_run: dict[int, int] = {}
     for run_id, member_id, outcome, at, ends, coupon_id in contacts:
         arm = "control" if outcome == Outcome.CONTROL else "treatment"
-        out[run_id][arm].members += 1
         by_member[member_id].append((at, ends, run_id, arm))
         if coupon_id:
             coupon_run[coupon_id] = run_id
-    if not contacts:
-        return {}
     start = min(c[3] for c in contacts)
     end = max(c[4] for c in contacts)
     orders = list(
@@ -83,19 +96,44 @@ def campaign_attribution(campaign: Campaign) -> dict[int, dict[str, dict]]:
     ).values_list("order_id", "coupon_id"):
         used[order_id].append(coupon_id)
     window = campaign.attribution == Attribution.WINDOW
+    out = []
     for order_id, member_id, paid_at, revenue in orders:
-        run_id, arm, by_code = None, "treatment", False
+        run_id, arm, coupon_id = None, "treatment", None
         if used.get(order_id):
-            run_id, by_code = coupon_run[used[order_id][0]], True
+            coupon_id = min(used[order_id])
+            run_id = coupon_run[coupon_id]
         elif window:
             touches = [t for t in by_member[member_id] if t[0] <= paid_at < t[1]]
             if touches:
                 _, _, run_id, arm = max(touches)
-        if run_id is None:
-            continue
-        figures = out[run_id][arm]
-        figures.responders.add(member_id)
+        if run_id is not None:
+            out.append(
+                Attributed(
+                    order_id,
+                    member_id,
+                    run_id,
+                    arm,
+                    paid_at,
+                    max(revenue, 0),
+                    coupon_id is not None,
+                    coupon_id,
+                )
+            )
+    return out
+
+
+def campaign_attribution(campaign: Campaign) -> dict[int, dict[str, dict]]:
+    """run id → {"treatment": figures, "control": figures}."""
+    contacts = campaign_contacts(campaign)
+    out: dict[int, dict[str, ArmFigures]] = defaultdict(
+        lambda: {"treatment": ArmFigures(), "control": ArmFigures()}
+    )
+    for run_id, _member_id, outcome, *_ in contacts:
+        out[run_id]["control" if outcome == Outcome.CONTROL else "treatment"].members += 1
+    for a in attributed_orders(campaign, contacts):
+        figures = out[a.run_id][a.arm]
+        figures.responders.add(a.member_id)
         figures.orders += 1
-        figures.revenue_fen += max(revenue, 0)
-        figures.by_code += by_code
+        figures.revenue_fen += a.revenue_fen
+        figures.by_code += a.by_code
     return {run: {arm: f.as_dict() for arm, f in arms.items()} for run, arms in out.items()}

@@ -40,7 +40,7 @@ def campaign_list(*, state: str | None = None) -> QuerySet[Campaign]:
     return qs.filter(state=state) if state else qs
 
 
-def _delivery_counts(prefix: str) -> dict[str, dict[str, int]]:
+def delivery_counts(prefix: str) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = (
         Message.objects.filter(purpose__startswith=prefix)
@@ -64,7 +64,7 @@ def _delivery_counts(prefix: str) -> dict[str, dict[str, int]]:
 def campaign_progress(campaign: Campaign) -> dict[str, Any]:
     """Each run with its contacts and the outbox states of its messages (waiting / sending /
     sent / failed / suppressed / delivered) or its staff tasks (task_open / task_done …)."""
-    counts = _delivery_counts(campaign.purpose_prefix)
+    counts = delivery_counts(campaign.purpose_prefix)
     earned = campaign_attribution(campaign)
     runs = []
     for run in (

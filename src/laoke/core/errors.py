@@ -76,6 +76,47 @@ class ValidationErrors(DomainError):
         return {"code": self.code, "message": self.message(lang), "details": {"errors": items}}
 
 
+@dataclass(frozen=True)
+class RowError:
+    """One problem of an imported file: where (file, row as numbered in the file — the header is
+    row 1 —, column name), the offending value and why (an ErrorCode and its parameters)."""
+
+    file: str
+    row: int
+    column: str
+    value: str
+    error: ErrorCode
+    params: tuple = ()
+
+    def as_dict(self, lang: str = "zh-hans") -> dict:
+        return {
+            "file": self.file,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value[:100],
+            "code": self.error.code,
+            "message": self.error.message(lang, column=self.column, **dict(self.params)),
+        }
+
+
+class RowErrors(DomainError):
+    """An import refused as a whole: details.errors lists every problem by row and column
+    (details.total counts them all when the list is cut at ``shown``)."""
+
+    def __init__(self, error: ErrorCode, errors: list[RowError], *, shown: int = 1000, **params):
+        super().__init__(error, count=len(errors), **params)
+        self.errors = errors
+        self.shown = shown
+
+    def as_body(self, lang: str = "zh-hans") -> dict:
+        items = [e.as_dict(lang) for e in self.errors[: self.shown]]
+        return {
+            "code": self.code,
+            "message": self.message(lang),
+            "details": {"errors": items, "total": len(self.errors)},
+        }
+
+
 VALIDATION_ERROR = define("VALIDATION_ERROR", 422, "输入有误，请检查后重试", "The input is not valid")
 NOT_FOUND = define("NOT_FOUND", 404, "找不到该记录", "Not found")
 AUTH_REQUIRED = define("AUTH_REQUIRED", 401, "请先登录或提供有效的 API 令牌", "Authentication required")

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 
 from laoke.core import clock, idempotency
 from laoke.core.audit import audit_write, diff
+from laoke.core.bulk import insert_rows
 from laoke.core.errors import FIELD_INVALID, NOT_FOUND, DomainError
 from laoke.core.models import Store
 from laoke.core.validation import check_choice, check_length, require
@@ -343,6 +344,75 @@ def _ref_add(member: Member, source: str, external_id: str) -> MemberRef:
         raise DomainError(
             MEMBER_REF_TAKEN, field="external_id", source=source, external_id=external_id
         ) from exc
+
+
+def _members_for_refs(
+    source: str, refs: list[str], *, now: datetime, job_id: str, member_source: str = Member.Source.IMPORT
+) -> tuple[dict[str, int], int]:
+    """Resolve external references (``MemberRef`` of ``source``; else a member number equal to the
+    reference) to member ids, registering a bare member — no contact data, nothing of value — for
+    every reference still unknown, with its ``MemberRef``. Bulk: a constant number of statements
+    per 2,000 references; call inside the importer's transaction (one audit row for the batch).
+    Returns (reference → member id, members created)."""
+    out: dict[str, int] = {}
+    wanted = list(dict.fromkeys(r.strip() for r in refs))
+    for i in range(0, len(wanted), 2000):
+        chunk = wanted[i : i + 2000]
+        out.update(
+            MemberRef.objects.filter(source=source, external_id__in=chunk).values_list(
+                "external_id", "member_id"
+            )
+        )
+        missing = [r for r in chunk if r not in out]
+        out.update(Member.objects.filter(code__in=missing).values_list("code", "pk"))
+    missing = [r for r in wanted if r not in out]
+    if not missing:
+        return out, 0
+    codes: set[str] = set()
+    while len(codes) < len(missing):
+        fresh = {
+            "M" + "".join(secrets.choice("0123456789") for _ in range(10))
+            for _ in range(len(missing) - len(codes))
+        }
+        fresh -= set(Member.objects.filter(code__in=fresh).values_list("code", flat=True))
+        codes |= fresh
+    # Plain-tuple inserts (core.bulk): bulk_create spent ~0.1 ms a row building model instances.
+    template = Member(source=member_source, registered_at=now, created_at=now, updated_at=now)
+    fields = [f for f in Member._meta.concrete_fields if not f.primary_key]
+    base = [getattr(template, f.attname) for f in fields]
+    at = [f.attname for f in fields].index("code")
+    ordered = sorted(codes)
+    rows = [(*base[:at], code, *base[at + 1 :]) for code in ordered]
+    by_code: dict[str, int] = {}
+    for i in range(0, len(rows), 2000):
+        insert_rows(Member._meta.db_table, [f.column for f in fields], rows[i : i + 2000])
+        by_code.update(Member.objects.filter(code__in=ordered[i : i + 2000]).values_list("code", "pk"))
+    ids = [by_code[code] for code in ordered]
+    for i in range(0, len(ids), 2000):
+        insert_rows(
+            MemberRef._meta.db_table,
+            ("member_id", "source", "external_id", "created_at"),
+            [
+                (pk, source, ref, now)
+                for ref, pk in zip(missing[i : i + 2000], ids[i : i + 2000], strict=True)
+            ],
+        )
+        insert_rows(
+            LifecycleEvent._meta.db_table,
+            ("member_id", "from_state", "to_state", "at", "reason"),
+            [
+                (pk, "", Member.Lifecycle.REGISTERED, now, f"import {job_id}"[:255])
+                for pk in ids[i : i + 2000]
+            ],
+        )
+    out.update(zip(missing, ids, strict=True))
+    audit_write(
+        action="member.create_bulk",
+        object_type="import",
+        object_id=job_id,
+        after={"source": source, "created": len(ids), "first_id": min(ids), "last_id": max(ids)},
+    )
+    return out, len(ids)
 
 
 def member_ref_add(*, member_id: int, source: str, external_id: str, actor=None) -> MemberRef:
