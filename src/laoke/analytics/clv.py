@@ -80,6 +80,9 @@ def summary_from_transactions(
     keep = day <= end
     cust, day, amount = cust[keep], day[keep], amount[keep]
     ids, code = np.unique(cust, return_inverse=True)
+    if not len(ids):
+        empty = np.zeros(0)
+        return Summary(ids=ids, x=empty, t_x=empty, T=empty, m=empty, unit_days=unit_days)
     # One row per (customer, day), values summed; sorted by customer then day.
     key = code.astype(np.int64) * (1 << 32) + (day - day.min() if len(day) else day)
     order = np.argsort(key, kind="stable")

@@ -1,0 +1,177 @@
+"""Member scores written to member statistics, on a small shop built through the real services
+(orders settled at different days, a refund). Expected figures are computed here from the orders
+with pandas (RFM), the BG/NBD P(alive) formula written out, and ``lifetimes`` with the stored
+parameters (expected purchases, CLV)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifetimes import BetaGeoFitter, GammaGammaFitter
+
+from laoke.analytics.models import ClvFit
+from laoke.analytics.scores import member_scores_refresh, rfm_segment_table
+from laoke.catalog.services import category_create, product_create
+from laoke.core import clock
+from laoke.members.services import member_create
+from laoke.orders.checkout import CheckoutIn, LineIn
+from laoke.orders.models import Order
+from laoke.orders.services import order_refund, order_settle
+from laoke.segments.selectors import segment_queryset
+from laoke.stats.models import MemberStats
+
+NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+COUNTED = {"paid", "shipped", "delivered", "completed", "partially_refunded"}
+
+
+def _settle(member, sku, qty, at):
+    with clock.frozen(at):
+        return order_settle(
+            request=CheckoutIn(lines=(LineIn(sku=sku, quantity=qty),), member_id=member.pk), now=at
+        )
+
+
+@pytest.fixture(scope="module")
+def shop(module_db):
+    """24 members: purchase histories of 1–6 orders over the last ~300 days (some stopped
+    buying long ago, some recent), two orders on one day for one member, a refunded order."""
+    with module_db():
+        food = category_create(code="food", name="食品")
+        product_create(sku="TEA", title="茶叶", list_price_fen=8_000, category=food)
+        product_create(sku="CUP", title="茶杯", list_price_fen=3_500, category=food)
+        rng = np.random.default_rng(11)
+        members = []
+        for i in range(24):
+            m = member_create(name=f"会员{i}", mobile=f"1391111{i:04d}")
+            members.append(m)
+            first = 300 - int(rng.integers(0, 120))
+            k = 1 + i % 6
+            stop = int(rng.integers(0, first)) if i % 3 else 2  # when they last bought (days ago)
+            days = sorted({first, stop, *rng.integers(stop, first + 1, size=k - 1).tolist()}, reverse=True)
+            basket = 1 + (i * 7) % 9  # members differ in what they usually spend
+            for d in days[:k]:
+                qty = basket + int(rng.integers(0, 2))
+                _settle(m, "TEA" if d % 2 else "CUP", qty, NOW - timedelta(days=d, hours=3))
+        # same shop day, two orders: one purchase occasion
+        _settle(members[5], "CUP", 1, NOW - timedelta(days=40, hours=5))
+        _settle(members[5], "TEA", 2, NOW - timedelta(days=40, hours=4))
+        # a wholly refunded order does not count
+        refunded = _settle(members[7], "TEA", 9, NOW - timedelta(days=1))
+        with clock.frozen(NOW - timedelta(hours=12)):
+            order_refund(order_id=refunded.pk, key="t-refund-1", now=NOW - timedelta(hours=12))
+        yield members
+
+
+def _expected_summary() -> pd.DataFrame:
+    """Per member from the orders: orders, net spend, purchase days, first/last day (shop time)."""
+    rows = pd.DataFrame(
+        Order.objects.filter(member__isnull=False).values(
+            "member_id", "status", "paid_at", "total_fen", "refunded_fen"
+        )
+    )
+    rows = rows[rows["status"].isin(COUNTED)].copy()
+    rows["net"] = rows["total_fen"] - rows["refunded_fen"]
+    rows["day"] = rows["paid_at"].map(lambda t: t.astimezone(SHANGHAI).date())
+    per_day = rows.groupby(["member_id", "day"]).agg(net=("net", "sum")).reset_index()
+    today = NOW.astimezone(SHANGHAI).date()
+    out = rows.groupby("member_id").agg(orders=("net", "size"), spend=("net", "sum"))
+    g = per_day.groupby("member_id")
+    out["first"], out["last"], out["x"] = g["day"].min(), g["day"].max(), g.size() - 1
+    out["recency_days"] = out["last"].map(lambda d: (today - d).days)
+    out["t_x"] = (out["last"] - out["first"]).map(lambda d: d.days / 7)
+    out["T"] = out["first"].map(lambda d: (today - d).days / 7)
+    out["m"] = g["net"].apply(lambda v: v.iloc[1:].mean() / 100 if len(v) > 1 else 0.0)
+    return out
+
+
+def _score(s: pd.Series) -> pd.Series:
+    return (1 + np.floor(5 * (s.rank(method="min") - 1) / len(s))).astype(int)
+
+
+@pytest.mark.django_db
+def test_refresh_writes_rfm_and_clv_scores(shop):
+    result = member_scores_refresh(now=NOW, min_repeat_buyers=10)
+    exp = _expected_summary()
+    assert result.reason is None and result.clv
+    assert result.members == len(exp) == 24
+    assert result.repeat_buyers == int((exp["x"] > 0).sum())
+    stats = pd.DataFrame(MemberStats.objects.filter(scores_at__isnull=False).values()).set_index("member_id")
+    stats = stats.loc[exp.index]
+    np.testing.assert_array_equal(stats["rfm_r"], _score(-exp["recency_days"]))
+    np.testing.assert_array_equal(stats["rfm_f"], _score(exp["orders"]))
+    np.testing.assert_array_equal(stats["rfm_m"], _score(exp["spend"]))
+    assert (stats["scores_at"] == NOW).all()
+
+    bg = ClvFit.objects.get(model="bgnbd")
+    gg = ClvFit.objects.get(model="gamma_gamma")
+    assert bg.customers == 24 and gg.customers == result.repeat_buyers and bg.calibration_end == NOW
+    r, alpha, a, b = (bg.params[k] for k in ("r", "alpha", "a", "b"))
+    x, t_x, T = exp["x"].to_numpy(float), exp["t_x"].to_numpy(), exp["T"].to_numpy()
+    odds = np.where(x > 0, a / np.maximum(b + x - 1, 1e-300) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0)
+    np.testing.assert_allclose(stats["p_alive"], 1 / (1 + odds), rtol=1e-9)
+    bgf = BetaGeoFitter()
+    bgf.params_ = pd.Series({"r": r, "alpha": alpha, "a": a, "b": b})
+    np.testing.assert_allclose(
+        stats["expected_purchases_90d"],
+        bgf.conditional_expected_number_of_purchases_up_to_time(90 / 7, x, t_x, T),
+        rtol=1e-8,
+    )
+    ggf = GammaGammaFitter()
+    ggf.params_ = pd.Series({"p": gg.params["p"], "q": gg.params["q"], "v": gg.params["gamma"]})
+    value = np.array(ggf.conditional_expected_average_profit(exp["x"], exp["m"]), dtype=float)
+    value[x == 0] = gg.params["p"] * gg.params["gamma"] / (gg.params["q"] - 1)  # population mean
+    expected_clv = np.round(
+        100 * value * bgf.conditional_expected_number_of_purchases_up_to_time(365 / 7, x, t_x, T)
+    )
+    np.testing.assert_array_equal(stats["clv_fen"].astype(int), expected_clv.astype(int))
+
+    # a segment rule on the new columns selects exactly the members the figures say
+    low = set(exp.index[(1 / (1 + odds)) < 0.5])
+    assert low and low != set(exp.index)
+    rule = {"all": [{"field": "scores.p_alive", "op": "lt", "value": 0.5}]}
+    assert set(segment_queryset(rule, now=NOW).values_list("pk", flat=True)) == low
+    seg = stats["rfm_segment"].value_counts().index[0]
+    rule = {"all": [{"field": "scores.rfm_segment", "op": "eq", "value": seg}]}
+    assert set(segment_queryset(rule, now=NOW).values_list("pk", flat=True)) == set(
+        stats.index[stats["rfm_segment"] == seg]
+    )
+
+    table = rfm_segment_table(now=NOW)
+    assert sum(row["members"] for row in table) == 24
+    assert sum(row["share"] for row in table) == pytest.approx(1.0)
+    today = NOW.astimezone(SHANGHAI).date()
+    days_since = stats["last_order_at"].map(lambda t: (today - t.astimezone(SHANGHAI).date()).days)
+    for row in table:
+        members = stats[stats["rfm_segment"] == row["segment"]]
+        assert row["members"] == len(members)
+        assert row["avg_recency_days"] == pytest.approx(days_since[members.index].mean(), abs=0.05)
+        assert row["avg_spend"] == pytest.approx(members["spend_total_fen"].mean() / 100, abs=0.005)
+        assert row["avg_p_alive"] == pytest.approx(members["p_alive"].mean(), abs=5e-5)
+
+
+@pytest.mark.django_db
+def test_small_shop_gets_rfm_but_no_clv(shop):
+    result = member_scores_refresh(now=NOW)  # 30 repeat buyers needed by default
+    assert not result.clv and "too few repeat buyers" in result.reason
+    assert not ClvFit.objects.exists()
+    qs = MemberStats.objects.filter(scores_at=NOW)
+    assert qs.count() == 24
+    assert not qs.filter(rfm_r__isnull=True).exists() and not qs.filter(rfm_segment__isnull=True).exists()
+    assert not qs.filter(p_alive__isnull=False).exists() and not qs.filter(clv_fen__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_member_without_counted_orders_any_more_is_cleared(shop):
+    member_scores_refresh(now=NOW - timedelta(days=1), min_repeat_buyers=10)
+    one_order = next(m for m in shop if Order.objects.filter(member=m).count() == 1)
+    order = Order.objects.get(member=one_order)
+    order_refund(order_id=order.pk, key="t-refund-2", override_window=True, now=NOW - timedelta(hours=1))
+    result = member_scores_refresh(now=NOW, min_repeat_buyers=10)
+    assert result.cleared == 1 and result.members == 23
+    s = MemberStats.objects.get(member=one_order)
+    assert s.scores_at is None and s.rfm_r is None and s.p_alive is None and s.rfm_segment is None
