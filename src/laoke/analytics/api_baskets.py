@@ -27,45 +27,6 @@ router = Router(tags=["analytics"])
 READ, WRITE = "analytics:read", "analytics:write"
 VIEW, CHANGE = "analytics.view_productrole", "analytics.change_productrole"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-RULE_COLUMNS = (
-    ("antecedent", "antecedent"),
-    ("antecedent_titles", "antecedent (title)"),
-    ("consequent", "consequent"),
-    ("consequent_titles", "consequent (title)"),
-    ("antecedent_support", "antecedent support"),
-    ("consequent_support", "consequent support"),
-    ("support", "support"),
-    ("confidence", "confidence"),
-    ("lift", "lift"),
-    ("leverage", "leverage"),
-    ("conviction", "conviction"),
-    ("count", "orders"),
-)
-
-
-def rules_xlsx(data: dict) -> bytes:
-    """The rules table (one row per rule, item lists joined by commas) and the parameters."""
-    rows = [
-        [", ".join(map(str, v)) if isinstance(v, list) else v for v in (r[k] for k, _ in RULE_COLUMNS)]
-        for r in data["rules"]
-    ]
-    params = [
-        [k, data[k]]
-        for k in (
-            "level",
-            "start",
-            "end",
-            "min_support",
-            "min_lift",
-            "baskets",
-            "items",
-            "itemsets",
-            "rule_count",
-        )
-    ]
-    return workbook_bytes(
-        [("rules", [h for _, h in RULE_COLUMNS], rows), ("parameters", ["parameter", "value"], params)]
-    )
 
 
 @router.get("/rules")
@@ -95,7 +56,7 @@ def rules(
         limit=limit,
     )
     if format == "xlsx":
-        response = HttpResponse(rules_xlsx(data), content_type=XLSX)
+        response = HttpResponse(workbook_bytes(baskets.rules_sheets(data)), content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="rules-{level}.xlsx"'
         return response
     return data

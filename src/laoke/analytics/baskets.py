@@ -209,6 +209,46 @@ def shop_rules(
     }
 
 
+RULE_COLUMNS = (
+    ("antecedent", "antecedent"),
+    ("antecedent_titles", "antecedent (title)"),
+    ("consequent", "consequent"),
+    ("consequent_titles", "consequent (title)"),
+    ("antecedent_support", "antecedent support"),
+    ("consequent_support", "consequent support"),
+    ("support", "support"),
+    ("confidence", "confidence"),
+    ("lift", "lift"),
+    ("leverage", "leverage"),
+    ("conviction", "conviction"),
+    ("count", "orders"),
+)
+RULE_PARAMS = (
+    "level",
+    "start",
+    "end",
+    "min_support",
+    "min_lift",
+    "baskets",
+    "items",
+    "itemsets",
+    "rule_count",
+)
+
+
+def rules_sheets(data: dict) -> list:
+    """``shop_rules`` output as xlsx sheets: the rules (item lists joined by commas) and the
+    parameters and counts behind them."""
+    rows = [
+        [", ".join(map(str, v)) if isinstance(v, list) else v for v in (r[k] for k, _ in RULE_COLUMNS)]
+        for r in data["rules"]
+    ]
+    return [
+        ("rules", [h for _, h in RULE_COLUMNS], rows),
+        ("parameters", ["parameter", "value"], [[k, data[k]] for k in RULE_PARAMS]),
+    ]
+
+
 def _tally(lines: list[Line], labels: list[str]) -> tuple[dict, set[int]]:
     """label → [order ids, quantity, revenue fen, member ids]; and every buyer seen."""
     acc: dict[str, list] = defaultdict(lambda: [set(), 0, 0, set()])

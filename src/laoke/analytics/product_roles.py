@@ -46,6 +46,7 @@ from django.db import transaction
 from laoke.catalog.models import Product
 from laoke.core.audit import audit_write
 from laoke.core.errors import DomainError
+from laoke.core.money import fen_to_yuan
 from laoke.promotions.models import Bundle, BundleItem
 from laoke.segments.models import Segment
 from laoke.segments.presets import preset_rules
@@ -364,6 +365,7 @@ def product_roles_list(*, role: str | None = None) -> list[dict]:
                 "manual": r.manual,
                 "discount_cap_bp": r.discount_cap_bp,
                 "metrics": r.metrics,
+                "revenue": fen_to_yuan(r.metrics.get("revenue_fen") or 0),
                 "computed_at": r.computed_at,
             }
         )
