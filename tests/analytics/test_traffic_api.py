@@ -127,3 +127,23 @@ def test_console_traffic_page(client, staff, roles, role):
     client.force_login(staff(role))
     r = client.get(reverse("analytics_traffic"), {"steps": "/cart,/checkout"})
     assert r.status_code == (200 if role == "analyst" else 403)
+
+
+def test_console_import_dry_run_shows_row_errors_then_imports(client, staff, roles):
+    from django.urls import reverse
+
+    client.force_login(staff("marketer"))
+    url = reverse("analytics_traffic")
+    bad = SimpleUploadedFile("bad.csv", (FIXTURES / "pageviews_bad.csv").read_bytes(), "text/csv")
+    page = client.post(url, {"file": bad, "dry_run": "1"}).content.decode()
+    assert 'data-testid="import-errors"' in page and "yesterday" in page and PageView.objects.count() == 0
+    good = SimpleUploadedFile("pv.csv", (FIXTURES / "pageviews.csv").read_bytes(), "text/csv")
+    assert client.post(url, {"file": good}).status_code == 200
+    assert PageView.objects.count() == 971
+    page = client.get(url, {"steps": "/cart,/checkout"}).content.decode()
+    assert 'data-testid="chart-funnel"' in page and "/checkout" in page
+    x = client.get(reverse("analytics_traffic_xlsx"))
+    assert x.status_code == 200 and x["Content-Type"].startswith("application/vnd.openxml")
+    analyst = staff("cashier")
+    client.force_login(analyst)
+    assert client.post(url, {"file": good}).status_code == 403
