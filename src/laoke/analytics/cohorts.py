@@ -91,37 +91,45 @@ class RetentionTable:
         return rows
 
 
+def _keyed(members: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """One int64 key per row ordering rows by member, then value: ``member × span + value − lo``.
+    Integer member ids are used as they are (no factorising sort); others are factorised first."""
+    lo = int(values.min())
+    span = int(values.max()) - lo + 1
+    if members.dtype.kind in "iu" and int(members.min()) >= 0 and int(members.max()) < (1 << 62) // span:
+        codes = members.astype(np.int64, copy=False)
+    else:
+        codes = np.unique(members, return_inverse=True)[1].ravel().astype(np.int64)
+    return codes * span + (values - lo), span, lo
+
+
 def retention(members: np.ndarray, months: np.ndarray, *, last_month: int | None = None) -> RetentionTable:
-    """Cohort retention from one (member, month index) pair per order (any member key type)."""
+    """Cohort retention from one (member, month index) pair per order (any member key type).
+
+    One sort: the distinct (member, month) keys come out ordered by member, then month, so each
+    member's first key is their cohort; counts are ``bincount`` over (cohort, offset)."""
     months = np.asarray(months, dtype=np.int64)
     if months.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return RetentionTable(empty, empty, np.zeros((0, 0), dtype=np.int64))
-    _, member = np.unique(np.asarray(members), return_inverse=True)
-    member = member.ravel().astype(np.int64)
-    n = int(member.max()) + 1
-    first = np.full(n, np.iinfo(np.int64).max)
-    order = np.lexsort((months, member))  # by member, then month: the first row of each member wins
-    m_sorted, mo_sorted = member[order], months[order]
-    starts = np.flatnonzero(np.r_[True, m_sorted[1:] != m_sorted[:-1]])
-    first[m_sorted[starts]] = mo_sorted[starts]
-    # one pair per member and month
-    span = int(months.max() - months.min()) + 1
-    pair = np.unique(member * span + (months - months.min()))
-    p_member = pair // span
-    p_month = pair % span + months.min()
-    cohort_of = first[p_member]
+    key, span, lo = _keyed(np.asarray(members), months)
+    pair = np.unique(key)
+    p_member, p_month = pair // span, pair % span + lo
+    new = np.empty(pair.size, dtype=bool)
+    new[0] = True
+    np.not_equal(p_member[1:], p_member[:-1], out=new[1:])
+    first = p_month[new]  # cohort of each member, in member order
+    cohort_of = np.repeat(first, np.diff(np.r_[np.flatnonzero(new), pair.size]))
     last = int(months.max()) if last_month is None else int(last_month)
-    cohorts, c_idx = np.unique(cohort_of, return_inverse=True)
-    c_idx = c_idx.ravel()
+    cohorts = np.unique(first)
     width = last - int(cohorts.min()) + 1
     k = p_month - cohort_of
-    keep = (k >= 0) & (p_month <= last)
-    active = np.bincount(c_idx[keep] * width + k[keep], minlength=len(cohorts) * width).reshape(-1, width)
-    sizes = np.bincount(cohorts.searchsorted(first), minlength=len(cohorts))
+    keep = p_month <= last
+    c_idx = np.searchsorted(cohorts, cohort_of[keep])
+    active = np.bincount(c_idx * width + k[keep], minlength=len(cohorts) * width).reshape(-1, width)
+    sizes = np.bincount(np.searchsorted(cohorts, first), minlength=len(cohorts))
     observable = (last - cohorts)[:, None] >= np.arange(width)[None, :]
-    active = np.where(observable, active, -1)
-    return RetentionTable(cohorts, sizes, active)
+    return RetentionTable(cohorts, sizes, np.where(observable, active, -1))
 
 
 def intervals(members: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -129,12 +137,11 @@ def intervals(members: np.ndarray, days: np.ndarray) -> np.ndarray:
     days = np.asarray(days, dtype=np.int64)
     if days.size < 2:
         return np.zeros(0, dtype=np.int64)
-    _, member = np.unique(np.asarray(members), return_inverse=True)
-    member = member.ravel()
-    order = np.lexsort((days, member))
-    m, d = member[order], days[order]
-    same = m[1:] == m[:-1]
-    return (d[1:] - d[:-1])[same]
+    key, span, _ = _keyed(np.asarray(members), days)
+    key.sort()
+    member = key // span
+    same = member[1:] == member[:-1]
+    return np.diff(key)[same]
 
 
 def interval_summary(gaps: np.ndarray) -> dict:
