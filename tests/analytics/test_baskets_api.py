@@ -127,3 +127,15 @@ def test_roles_endpoints_and_permissions(small_shop, api, now):
     for path in ("rules", "purchases?member_ids=1", "product-roles", "promotion-suggestions"):
         assert cashier.get(f"{P}/{path}").status_code == 403
     assert api("analyst", scopes=["members:read"]).get(f"{P}/rules").status_code == 403
+
+
+def test_an_empty_shop_gives_empty_reports(db, api, now):
+    """No orders: zero baskets and no rules, roles of nothing, no suggestions — never an error."""
+    marketer = api("marketer")
+    body = marketer.get(f"{P}/rules").json()
+    assert (body["baskets"], body["itemsets"], body["rule_count"], body["rules"]) == (0, 0, 0, [])
+    body = marketer.get(f"{P}/purchases", {"member_ids": "1,2"}).json()
+    assert (body["buyers"], body["products"], body["categories"]) == (0, [], [])
+    assert marketer.post(f"{P}/product-roles/compute").json()["manual_kept"] == 0
+    s = marketer.get(f"{P}/promotion-suggestions").json()
+    assert (s["promote"], s["protect"], s["notify_first"]["count"]) == ([], [], 0)
