@@ -102,6 +102,7 @@ for _app in (
     "segments",
     "channels",
     "campaigns",
+    "analytics",
 ):
     _rows = importlib.import_module(f"tests.{_app}.permission_matrix").EXPECTED
     assert not set(_rows) & set(EXPECTED), f"{_app} re-classifies endpoints"

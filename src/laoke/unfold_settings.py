@@ -226,6 +226,17 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Analytics"),
+                "items": [
+                    {
+                        "title": _("Campaign evaluation"),
+                        "icon": "query_stats",
+                        "link": reverse_lazy("analytics_evaluation"),
+                        "permission": _perm("campaigns.view_campaign"),
+                    },
+                ],
+            },
+            {
                 "title": _("System"),
                 "items": [
                     {

@@ -388,7 +388,8 @@ def _internal(campaign: Campaign, threshold: float) -> dict[str, Any]:
             }
         )
     return {
-        "window": "per wave (evaluation window of each run)",
+        "window": "per wave",
+        "window_days": None,
         "arms": arms_report,
         "totals": {**totals, **_rates(totals["contacted"], unsub, complaints, threshold)},
         "target": _target(campaign, totals, arms_report),
@@ -439,7 +440,7 @@ def _external(campaign: Campaign, threshold: float) -> dict[str, Any]:
     totals = _totals(arms, campaign.spent_fen)
     start = min((at for _, at in span.values()), default=None)
     return {
-        "window": f"{meta.window_days} days after each contact",
+        "window": f"{meta.window_days} days",
         "window_days": meta.window_days,
         "arms": arms_report,
         "totals": {**totals, **_rates(totals["contacted"], 0, None, threshold), "unsubscribes": None},
@@ -545,7 +546,8 @@ def campaign_features(campaign: Campaign) -> dict[str, Any]:
         orders = [before.get(m, (0, 0, None))[0] for m in members]
         spend = [before.get(m, (0, 0, None))[1] / 100 for m in members]
         recency = [(start - before[m][2]).days for m in members if m in before and before[m][2]]
-        tenure = [(start - profile[m][2]).days for m in members if m in profile]
+        # members registered after the start (an external campaign's new references) have no tenure
+        tenure = [(start - profile[m][2]).days for m in members if m in profile and profile[m][2] <= start]
         genders: dict[str, int] = defaultdict(int)
         provinces: dict[str, int] = defaultdict(int)
         for m in members:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from laoke.analytics.evaluation import campaign_features, campaign_report
 from laoke.analytics.external import external_campaign_import, parse_yuan
 from laoke.analytics.report_export import report_xlsx
-from laoke.campaigns.models import Campaign, CampaignState
+from laoke.campaigns.models import Campaign, CampaignState, TargetMetric
 from laoke.campaigns.selectors import campaign_get
 from laoke.core.admin import request_lang
 from laoke.core.errors import DomainError, RowErrors
@@ -100,6 +100,7 @@ def report_page(request, campaign_id: int):
             report=report,
             charts=_chart_data(report),
             overall=[{"key": "", "arms": report["arms"]}],
+            target_label=dict(TargetMetric.choices).get(report["target"]["metric"], ""),
             runs=runs,
             comparisons=comparisons,
             features=campaign_features(campaign),

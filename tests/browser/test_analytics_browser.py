@@ -1,0 +1,110 @@
+"""Campaign evaluation in a real Chromium: a marketer uploads an external campaign — first a file
+with a broken row (the problems are listed by file, row and column and nothing is imported), then
+the right one — and reads the report: arms against the control, the uplift chart with its
+intervals and the response-over-time chart drawn by plotly.js served from the package."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+SETUP = """
+from laoke.core.services import staff_user_create
+staff_user_create(username="mkt_eval", password=PASSWORD, role="marketer")
+print("ok")
+"""
+
+
+def _files(tmp: Path) -> tuple[Path, Path, Path]:
+    r = random.Random(11)
+    start = datetime(2026, 6, 1, 10)
+    contacts = ["member_ref,arm,contacted_at"]
+    orders = ["member_ref,ordered_at,amount"]
+    for i in range(2000):
+        arm = "control" if i % 5 == 0 else ("短信" if i % 2 else "邮件")
+        at = start + timedelta(hours=r.randint(0, 48))
+        contacts.append(f"BR{i},{arm},{at:%Y-%m-%d %H:%M}")
+        if r.random() < {"control": 0.05, "短信": 0.15, "邮件": 0.1}[arm]:
+            orders.append(
+                f"BR{i},{at + timedelta(days=r.randint(0, 9)):%Y-%m-%d %H:%M},{r.randint(20, 500)}.50"
+            )
+    c, o, bad = tmp / "contacts.csv", tmp / "orders.csv", tmp / "orders-broken.csv"
+    c.write_text("\n".join(contacts) + "\n", encoding="utf-8-sig")
+    o.write_text("\n".join(orders) + "\n", encoding="utf-8")
+    broken = [*orders[:3], "BR3,2026-06-02 10:00,十元", *orders[3:]]
+    bad.write_text("\n".join(broken) + "\n", encoding="utf-8")
+    return c, o, bad
+
+
+@pytest.fixture(scope="module")
+def marketer(laoke_server):
+    env = {
+        **os.environ,
+        "LAOKE_DATA_DIR": str(laoke_server["data_dir"]),
+        "DJANGO_SETTINGS_MODULE": "laoke.settings",
+    }
+    for key in ("DATABASE_URL", "LAOKE_TESTING", "REDIS_URL"):
+        env.pop(key, None)
+    code = SETUP.replace("PASSWORD", repr(laoke_server["password"]))
+    subprocess.run(
+        [Path(sys.executable).parent / "laoke", "manage", "shell", "-c", code],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return "mkt_eval"
+
+
+def test_marketer_imports_an_external_campaign_and_reads_its_evaluation(
+    browser, laoke_server, marketer, shot, tmp_path
+):
+    contacts, orders, broken = _files(tmp_path)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(laoke_server["base"] + "/admin/login/")
+    page.fill("input[name=username]", marketer)
+    page.fill("input[name=password]", laoke_server["password"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+    page.goto(laoke_server["base"] + "/admin/console/analytics/campaigns/")
+    page.click("[data-testid=import-external]")
+    page.fill("[data-testid=ext-name]", "外部短信与邮件（浏览器）")
+    page.set_input_files("[data-testid=ext-contacts]", str(contacts))
+    page.set_input_files("[data-testid=ext-orders]", str(broken))
+    page.click("[data-testid=ext-submit]")
+    page.wait_for_load_state("networkidle")
+    rows = page.locator("[data-testid=ext-errors] tbody tr")
+    assert rows.count() == 1
+    cells = rows.nth(0).locator("td").all_inner_texts()
+    assert cells[:4] == ["orders-broken.csv", "4", "amount", "十元"], cells
+    shot(page, "evaluation-import-errors")
+
+    page.fill("[data-testid=ext-name]", "外部短信与邮件（浏览器）")
+    page.set_input_files("[data-testid=ext-contacts]", str(contacts))
+    page.set_input_files("[data-testid=ext-orders]", str(orders))
+    page.click("[data-testid=ext-submit]")
+    page.wait_for_load_state("networkidle")
+    assert "/admin/console/analytics/campaigns/" in page.url and "import" not in page.url, page.url
+    arms = page.locator("[data-testid=arms] tbody tr")
+    assert arms.count() == 3  # 短信, 邮件 and the control
+    assert "对照组" in page.inner_text("[data-testid=arms]") or "control" in page.inner_text(
+        "[data-testid=arms]"
+    )
+    # plotly draws both charts (its SVG root), from /static/plotly/plotly.min.js — no CDN
+    page.wait_for_selector("[data-testid=chart-uplift] .main-svg", timeout=15_000)
+    page.wait_for_selector("[data-testid=chart-series] .main-svg", timeout=15_000)
+    assert page.locator("[data-testid=chart-uplift] .errorbar").count() >= 1  # the intervals
+    shot(page, "evaluation-report")
+    with page.expect_download() as dl:
+        page.click("[data-testid=report-xlsx]")
+    assert dl.value.suggested_filename.endswith(".xlsx")
+    context.close()
