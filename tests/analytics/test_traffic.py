@@ -137,13 +137,15 @@ def test_top_paths_equal_pandas(imported):
 def _pandas_funnel(df: pd.DataFrame, steps: list[str]) -> list[int]:
     """Sessions reaching step k: the earliest view matching step k after the view that reached k−1."""
     reached = [0] * len(steps)
-    for _, g in df.groupby("session"):
-        after = pd.Timestamp.min.tz_localize("UTC")
+    match = {pat: df["page"].map(lambda p, pat=pat: fnmatchcase(p, pat)).to_numpy() for pat in set(steps)}
+    times = df["utc"].to_numpy()
+    for rows in df.groupby("session").indices.values():
+        after = None
         for k, pattern in enumerate(steps):
-            hits = g[(g["utc"] > after) & g["page"].map(lambda p, pat=pattern: fnmatchcase(p, pat))]
-            if hits.empty:
+            hits = [times[i] for i in rows if match[pattern][i] and (after is None or times[i] > after)]
+            if not hits:
                 break
-            after = hits["utc"].min()
+            after = min(hits)
             reached[k] += 1
     return reached
 
