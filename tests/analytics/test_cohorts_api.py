@@ -70,7 +70,11 @@ def test_cli_cohorts(shop, capsys):
     lines = capsys.readouterr().out.splitlines()
     last = cohorts.cohort_retention(now=NOW)["cohorts"][-1]
     assert lines[0].startswith("cohort") and len(lines) == 2
-    assert lines[1].split() == [last["cohort"], str(last["size"]), *[f"{v * 100:.1f}%" for v in last["retention"]]]
+    assert lines[1].split() == [
+        last["cohort"],
+        str(last["size"]),
+        *[f"{v * 100:.1f}%" for v in last["retention"]],
+    ]
     assert main(["analytics", "intervals"]) == 0
     assert json.loads(capsys.readouterr().out)["intervals"] == cohorts.repurchase_intervals()["intervals"]
 
