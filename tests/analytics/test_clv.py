@@ -190,3 +190,10 @@ def test_csv_reader_and_daily_merge(tmp_path):
     np.testing.assert_allclose(s.t_x, [4, 0])
     np.testing.assert_allclose(s.T, [5, 4])
     np.testing.assert_allclose(s.m, [40, 0])
+
+
+def test_no_transactions_is_an_empty_summary():
+    s = clv.summary_from_transactions(
+        [], np.array([], dtype="datetime64[D]"), [], calibration_end="2024-01-01"
+    )
+    assert len(s) == 0 and s.x.shape == s.t_x.shape == s.T.shape == s.m.shape == (0,)
