@@ -211,7 +211,7 @@ def frequent_itemsets(
     return result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     """A → C with mlxtend's measures (supports are fractions of all baskets)."""
 
@@ -253,6 +253,7 @@ def association_rules(
     labels = itemsets.labels
     count_of = dict(zip(itemsets.itemsets, itemsets.counts, strict=True))
     rules: list[Rule] = []
+    pick = METRICS.index(metric)
     for items, c_ac in count_of.items():
         if len(items) < 2:
             continue
@@ -266,26 +267,19 @@ def association_rules(
                 lift = confidence / s_c
                 leverage = s_ac - s_a * s_c
                 conviction = math.inf if confidence >= 1.0 else (1.0 - s_c) / (1.0 - confidence)
-                score = {
-                    "support": s_ac,
-                    "confidence": confidence,
-                    "lift": lift,
-                    "leverage": leverage,
-                    "conviction": conviction,
-                }[metric]
-                if score >= min_threshold:
+                if (s_ac, confidence, lift, leverage, conviction)[pick] >= min_threshold:
                     rules.append(
                         Rule(
-                            antecedent=tuple(labels[i] for i in ante),
-                            consequent=tuple(labels[i] for i in cons),
-                            antecedent_support=s_a,
-                            consequent_support=s_c,
-                            support=s_ac,
-                            confidence=confidence,
-                            lift=lift,
-                            leverage=leverage,
-                            conviction=conviction,
-                            count=c_ac,
+                            tuple([labels[i] for i in ante]),
+                            tuple([labels[i] for i in cons]),
+                            s_a,
+                            s_c,
+                            s_ac,
+                            confidence,
+                            lift,
+                            leverage,
+                            conviction,
+                            c_ac,
                         )
                     )
     rules.sort(key=lambda r: (-r.lift, -r.confidence, -r.support, r.antecedent, r.consequent))
