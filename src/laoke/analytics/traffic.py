@@ -256,10 +256,11 @@ def pageviews_import(
 # --- reports -------------------------------------------------------------------------------------
 
 
-def _sessions(
+def load_sessions(
     *, since: datetime | None = None, until: datetime | None = None
 ) -> dict[str, list[tuple[datetime, str, str]]]:
-    """session → its views [(ts, page, referrer)] in time order (ties in import order)."""
+    """session → its views [(ts, page, referrer)] in time order (ties in import order). One read
+    that every report below can share (``sessions=``), so a page showing them all scans once."""
     qs = PageView.objects.all()
     if since is not None:
         qs = qs.filter(ts__gte=since)
@@ -291,9 +292,10 @@ def _ranked(counter: Counter, total: int, key: str, limit: int | None) -> list[d
     return [{key: k, "sessions": n, "share": n / total if total else 0.0} for k, n in items]
 
 
-def entry_points(*, since=None, until=None, limit: int | None = 50) -> dict:
+def entry_points(*, since=None, until=None, limit: int | None = 50, sessions: dict | None = None) -> dict:
     """First page of each session and the referrers of those first views."""
-    sessions = _sessions(since=since, until=until)
+    if sessions is None:
+        sessions = load_sessions(since=since, until=until)
     pages = Counter(v[0][1] for v in sessions.values())
     refs = Counter(v[0][2] for v in sessions.values())
     total = len(sessions)
@@ -304,9 +306,12 @@ def entry_points(*, since=None, until=None, limit: int | None = 50) -> dict:
     }
 
 
-def top_paths(*, depth: int = 3, since=None, until=None, limit: int | None = 20) -> dict:
+def top_paths(
+    *, depth: int = 3, since=None, until=None, limit: int | None = 20, sessions: dict | None = None
+) -> dict:
     """The first ``depth`` pages of each session as a sequence (shorter sessions: all their pages)."""
-    sessions = _sessions(since=since, until=until)
+    if sessions is None:
+        sessions = load_sessions(since=since, until=until)
     counts = Counter(tuple(p for _, p, _ in views[:depth]) for views in sessions.values())
     total = len(sessions)
     rows = _ranked(counts, total, "path", limit)
@@ -337,10 +342,11 @@ def _reached(pages: list[str], steps: list[str]) -> int:
     return k
 
 
-def funnel(steps: list[str], *, since=None, until=None) -> dict:
+def funnel(steps: list[str], *, since=None, until=None, sessions: dict | None = None) -> dict:
     """Sessions reaching each step in order, with conversion from the previous step and the first."""
     steps = parse_steps(steps)
-    sessions = _sessions(since=since, until=until)
+    if sessions is None:
+        sessions = load_sessions(since=since, until=until)
     reached = [0] * (len(steps) + 1)
     for views in sessions.values():
         reached[_reached([p for _, p, _ in views], steps)] += 1
@@ -364,9 +370,10 @@ def funnel(steps: list[str], *, since=None, until=None) -> dict:
     }
 
 
-def sessions_per_day(*, since=None, until=None) -> list[dict]:
+def sessions_per_day(*, since=None, until=None, sessions: dict | None = None) -> list[dict]:
     """Per Shanghai day: sessions starting that day and page views that day."""
-    sessions = _sessions(since=since, until=until)
+    if sessions is None:
+        sessions = load_sessions(since=since, until=until)
     starts: Counter[date] = Counter()
     views: Counter[date] = Counter()
     for vs in sessions.values():

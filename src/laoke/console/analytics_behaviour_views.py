@@ -53,7 +53,7 @@ def _xlsx(name: str, sheets) -> HttpResponse:
 
 def _traffic_reports(request) -> dict:
     since, until = _day(request.GET.get("since")), _day(request.GET.get("until"))
-    window = traffic.day_window(since, until)
+    sessions = traffic.load_sessions(**traffic.day_window(since, until))
     steps_raw = request.GET.get("steps") or DEFAULT_STEPS
     error = ""
     try:
@@ -65,10 +65,10 @@ def _traffic_reports(request) -> dict:
         "until": until,
         "steps_raw": steps_raw,
         "steps_error": error,
-        "entries": traffic.entry_points(**window, limit=20),
-        "paths": traffic.top_paths(depth=3, **window, limit=20),
-        "funnel": traffic.funnel(steps, **window),
-        "daily": traffic.sessions_per_day(**window),
+        "entries": traffic.entry_points(limit=20, sessions=sessions),
+        "paths": traffic.top_paths(depth=3, limit=20, sessions=sessions),
+        "funnel": traffic.funnel(steps, sessions=sessions),
+        "daily": traffic.sessions_per_day(sessions=sessions),
     }
 
 
