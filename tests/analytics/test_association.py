@@ -217,3 +217,24 @@ def test_uci_online_retail_published_counts():
         assert sum(items <= s for s in sets) == r.count
         assert abs(r.support - r.count / 18_019) <= TOL
     assert time.perf_counter() - started < 15
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_random_shops_as_mlxtend(seed):
+    """Dense and sparse random baskets, deep itemsets, with and without max_len."""
+    rng = np.random.default_rng(seed)
+    n_items = int(rng.integers(8, 20))
+    p = rng.uniform(0.05, 0.5, size=n_items)
+    data = [
+        [f"x{i}" for i in np.flatnonzero(rng.random(n_items) < p)] for _ in range(int(rng.integers(50, 400)))
+    ]
+    min_support = float(rng.choice([0.02, 0.05, 0.1]))
+    max_len = [None, 3][seed % 2]
+    ref, n = _mlxtend(data, min_support, max_len=max_len)
+    ours = frequent_itemsets(Baskets.from_lists(data), min_support=min_support, max_len=max_len)
+    mine, theirs = ours.as_dict(), dict(zip(ref["itemsets"], ref["support"]))
+    assert max(map(len, theirs)) >= 3  # deep enough to exercise every level
+    assert set(mine) == set(theirs) and all(abs(mine[k] - theirs[k]) <= TOL for k in theirs)
+    rules = association_rules(ours, metric="confidence", min_threshold=0.5)
+    ref_rules = mlx_rules(ref, num_itemsets=n, metric="confidence", min_threshold=0.5)
+    _assert_same_values(_rule_map(rules), _mlx_rule_map(ref_rules))
