@@ -217,3 +217,18 @@ def test_retention_on_arrays_handles_gaps_and_empty():
     ]
     assert cohorts.retention(np.array([]), np.array([])).as_rows() == []
     assert cohorts.interval_summary(np.array([]))["median"] is None
+
+
+def test_dense_and_sparse_member_ids_give_the_same_table():
+    rng = np.random.default_rng(3)
+    members = rng.integers(1, 500, size=3_000)
+    months = rng.integers(24_300, 24_318, size=3_000)
+    days = rng.integers(738_000, 738_500, size=3_000)
+    dense = cohorts.retention(members, months)
+    sparse = cohorts.retention(members * 10**12 + 7, months)  # too sparse to count: sorted instead
+    labels = cohorts.retention(np.array([f"m{m}" for m in members]), months)  # factorised
+    assert dense.as_rows() == sparse.as_rows() == labels.as_rows()
+    df = pd.DataFrame({"m": members, "d": days}).sort_values(["m", "d"])
+    expected = sorted(df.groupby("m")["d"].diff().dropna().astype(int))
+    assert sorted(cohorts.intervals(members, days)) == expected
+    assert sorted(cohorts.intervals(members * 10**12, days)) == expected

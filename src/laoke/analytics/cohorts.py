@@ -103,6 +103,22 @@ def _keyed(members: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, int, in
     return codes * span + (values - lo), span, lo
 
 
+def _dense(key: np.ndarray) -> bool:
+    """Whether the keys are dense enough to sort by counting (an array as long as the largest key,
+    at most a few times the row count) instead of comparison-sorting them."""
+    return int(key.max()) < max(8 * key.size, 1 << 16)
+
+
+def _sorted_keys(key: np.ndarray, *, distinct: bool) -> np.ndarray:
+    """The keys in ascending order (only the distinct ones with ``distinct``), by counting when
+    they are dense (O(n + range)), else by NumPy's sort."""
+    if _dense(key):
+        counts = np.bincount(key)
+        present = np.flatnonzero(counts)
+        return present if distinct else np.repeat(present, counts[present])
+    return np.unique(key) if distinct else np.sort(key)
+
+
 def retention(members: np.ndarray, months: np.ndarray, *, last_month: int | None = None) -> RetentionTable:
     """Cohort retention from one (member, month index) pair per order (any member key type).
 
@@ -113,7 +129,7 @@ def retention(members: np.ndarray, months: np.ndarray, *, last_month: int | None
         empty = np.zeros(0, dtype=np.int64)
         return RetentionTable(empty, empty, np.zeros((0, 0), dtype=np.int64))
     key, span, lo = _keyed(np.asarray(members), months)
-    pair = np.unique(key)
+    pair = _sorted_keys(key, distinct=True)
     p_member, p_month = pair // span, pair % span + lo
     new = np.empty(pair.size, dtype=bool)
     new[0] = True
@@ -138,7 +154,7 @@ def intervals(members: np.ndarray, days: np.ndarray) -> np.ndarray:
     if days.size < 2:
         return np.zeros(0, dtype=np.int64)
     key, span, _ = _keyed(np.asarray(members), days)
-    key.sort()
+    key = _sorted_keys(key, distinct=False)
     member = key // span
     same = member[1:] == member[:-1]
     return np.diff(key)[same]
