@@ -9,6 +9,7 @@ normaliser the services use.
 
 from __future__ import annotations
 
+import io
 import random
 import secrets
 from datetime import timedelta
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from laoke.analytics.external import external_campaign_import
 from laoke.campaigns.dispatch import campaigns_tick
 from laoke.campaigns.models import Campaign
 from laoke.campaigns.presets import campaigns_presets_install
@@ -490,6 +492,40 @@ def _marketing() -> dict:
     return {"campaign_presets": len(presets), "campaigns": Campaign.objects.count()}
 
 
+def _external_campaign(rng: random.Random) -> dict:
+    """An SMS/email campaign the shop ran on its old platform before Laoke, imported for
+    evaluation (SPEC 11): 1,200 demo members by member number in two treatment arms and a 10%
+    control, and the orders that platform recorded (evidence only: no shop orders, no value)."""
+    name = "演示：旧平台的中秋短信/邮件活动（导入评估）"
+    if Campaign.objects.filter(name=name).exists():
+        return {}
+    codes = list(
+        Member.objects.filter(status=Member.Status.ACTIVE)
+        .order_by("pk")
+        .values_list("code", flat=True)[:1200]
+    )
+    start = clock.local_now().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=60)
+    contacts, orders = ["member_ref,arm,contacted_at"], ["member_ref,ordered_at,amount"]
+    for i, code in enumerate(codes):
+        arm = "control" if i % 10 == 0 else ("短信" if i % 2 else "邮件")
+        at = start + timedelta(minutes=rng.randint(0, 600))
+        contacts.append(f"{code},{arm},{at:%Y-%m-%d %H:%M}")
+        if rng.random() < {"control": 0.05, "短信": 0.12, "邮件": 0.08}[arm]:
+            when = at + timedelta(hours=rng.randint(1, 20 * 24))
+            orders.append(f"{code},{when:%Y-%m-%d %H:%M},{rng.randint(60, 600)}.00")
+    summary = external_campaign_import(
+        name=name,
+        contacts=io.StringIO("\n".join(contacts) + "\n"),
+        orders=io.StringIO("\n".join(orders) + "\n"),
+        window_days=14,
+        cost_fen=60_000,
+        contacts_name="旧平台-触达名单.csv",
+        orders_name="旧平台-订单.csv",
+        plain_terms="中秋节前短信/邮件提醒，无优惠券；10%对照组未发送。",
+    )
+    return {"external_campaign": summary["id"]}
+
+
 def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
     if _already_loaded():
         return {"loaded": False, "reason": "demo data already present"}
@@ -569,6 +605,7 @@ def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
     value = _value(rng, stores)
     value.update(_orders(rng, stores))
     value.update(_marketing())
+    value.update(_external_campaign(rng))
     with transaction.atomic(durable=True):
         audit_write(
             action="demo.load", object_type="demo", after={"seed": seed, "members": n_members, **value}
