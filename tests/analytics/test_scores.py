@@ -197,9 +197,11 @@ def _console(staff, role):
 def test_api_refresh_fits_rfm_and_xlsx(shop, api):
     analyst = api("analyst")
     with clock.frozen(NOW):
-        r = analyst.post("/api/v1/analytics/clv/refresh")
+        r = analyst.post("/api/v1/analytics/clv/refresh", HTTP_IDEMPOTENCY_KEY="refresh-1")
+        again = analyst.post("/api/v1/analytics/clv/refresh", HTTP_IDEMPOTENCY_KEY="refresh-1")
     body = r.json()
     assert r.status_code == 200 and body["members"] == 24 and body["clv"] is False
+    assert again.status_code == 200 and again.json() == body  # the stored response
     assert "too few repeat buyers" in body["reason"]  # 20 repeat buyers, 30 needed
     assert MemberStats.objects.filter(scores_at=NOW, rfm_segment__isnull=False).count() == 24
 
@@ -280,3 +282,16 @@ def test_daily_task_runs_the_refresh(shop):
     with clock.frozen(NOW):
         out = member_scores_refresh_daily.call_local()
     assert out["members"] == 24 and MemberStats.objects.filter(scores_at=NOW).count() == 24
+
+
+@pytest.mark.django_db
+def test_cli_fit_without_a_file_refreshes_the_shop(shop, capsys):
+    import json
+
+    from laoke.cli import main
+
+    with clock.frozen(NOW):
+        assert main(["clv", "fit"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["members"] == 24 and out["clv"] is False and "too few repeat buyers" in out["reason"]
+    assert MemberStats.objects.filter(scores_at=NOW).count() == 24

@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from ninja import Router
 
 from laoke.core import clock
-from laoke.core.api import require
+from laoke.core.api import idempotent_write, require
 
 from . import scores
 
@@ -37,8 +37,14 @@ def clv_fits(request):
 @require(ADD, WRITE)
 def clv_refresh(request):
     """Recompute every member's scores now; ``clv`` false with a ``reason`` when the shop has too
-    few repeat buyers to fit the models (RFM is written anyway)."""
-    return scores.member_scores_refresh(now=clock.now()).as_dict()
+    few repeat buyers to fit the models (RFM is written anyway). Accepts an Idempotency-Key."""
+    return idempotent_write(
+        request,
+        scope="analytics.clv.refresh",
+        payload={},
+        call=lambda claim: scores.member_scores_refresh(now=clock.now(), idem=claim),
+        render=lambda result: (200, result.as_dict()),
+    )
 
 
 @router.get("/rfm")

@@ -195,6 +195,22 @@ def _aggregate(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return unique, np.bincount(inverse, minlength=len(unique[0])).astype(float)
 
 
+def _guarded(objective):
+    """An objective (value, gradient) that answers +inf outside |log-parameter| ≤ 30 or where the
+    arithmetic overflows, so BFGS's line search backs off instead of stepping into NaN."""
+
+    def f(theta):
+        if np.any(np.abs(theta) > 30):
+            return np.inf, np.zeros_like(theta)
+        with np.errstate(all="ignore"):
+            value, grad = objective(theta)
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            return np.inf, np.zeros_like(theta)
+        return value, grad
+
+    return f
+
+
 def _minimize(neg_ll, n_params: int, *, jac: bool) -> optimize.OptimizeResult:
     """BFGS on log-parameters from log(1) = 0 (the generic start). With finite-difference
     gradients (no ``jac``) the gradient tolerance is looser: those gradients are not better than
@@ -291,7 +307,7 @@ def bgnbd_fit(x, t_x, T) -> Fit:
     """Fit BG/NBD by maximum likelihood; parameters r, alpha, a, b."""
     started = time.perf_counter()
     (ux, ut, uT), w = _aggregate(x, t_x, T)
-    res = _minimize(_bgnbd_objective(ux, ut, uT, w), 4, jac=True)
+    res = _minimize(_guarded(_bgnbd_objective(ux, ut, uT, w)), 4, jac=True)
     total = float(w @ bgnbd_log_likelihood(np.exp(res.x), ux, ut, uT))
     return _check_fit("bgnbd", ("r", "alpha", "a", "b"), res, total, len(x), time.perf_counter() - started)
 
@@ -487,7 +503,7 @@ def gamma_gamma_fit(x, m) -> Fit:
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
     keep = (x > 0) & (m > 0)
     (ux, um), w = _aggregate(x[keep], m[keep])
-    res = _minimize(_gamma_gamma_objective(ux, um, w), 3, jac=True)
+    res = _minimize(_guarded(_gamma_gamma_objective(ux, um, w)), 3, jac=True)
     total = float(w @ gamma_gamma_log_likelihood(np.exp(res.x), ux, um))
     return _check_fit(
         "gamma_gamma", ("p", "q", "gamma"), res, total, int(keep.sum()), time.perf_counter() - started

@@ -34,7 +34,7 @@ from django.db.models import Avg, Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 
 from laoke.campaigns.attribution import COUNTED
-from laoke.core import clock
+from laoke.core import clock, idempotency
 from laoke.orders.models import Order
 from laoke.stats.models import MemberStats
 
@@ -172,8 +172,11 @@ def _write(rows: list[tuple]) -> None:
         cur.executemany(sql, rows)
 
 
-def member_scores_refresh(*, now: datetime, min_repeat_buyers: int = MIN_REPEAT_BUYERS) -> ScoresResult:
-    """Recompute every member's RFM and CLV scores as of ``now`` (see the module docstring)."""
+def member_scores_refresh(
+    *, now: datetime, min_repeat_buyers: int = MIN_REPEAT_BUYERS, idem: idempotency.Claim | None = None
+) -> ScoresResult:
+    """Recompute every member's RFM and CLV scores as of ``now`` (see the module docstring). The
+    idempotency record (API) is completed in the last chunk's transaction."""
     started = time.perf_counter()
     result = ScoresResult()
     member, day, net_fen, orders = _purchase_days(now)
@@ -213,7 +216,8 @@ def member_scores_refresh(*, now: datetime, min_repeat_buyers: int = MIN_REPEAT_
             .exclude(scores_at=now)
             .update(**{c: None for c in SCORE_COLUMNS})
         )
-    result.seconds = time.perf_counter() - started
+        result.seconds = time.perf_counter() - started
+        idempotency.complete(idem, result)
     return result
 
 
