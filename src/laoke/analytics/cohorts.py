@@ -211,7 +211,7 @@ def cohort_retention(*, now: datetime, months: int | None = None) -> dict:
     return {"as_of": clock.to_local(now).date().isoformat(), "cohorts": rows}
 
 
-def repurchase_intervals(*, now: datetime | None = None) -> dict:
+def repurchase_intervals() -> dict:
     """Distribution of the days between consecutive counted orders of a member."""
     members, local = _member_times()
     day = np.fromiter((t.toordinal() for t in local), dtype=np.int64, count=len(local))
