@@ -163,7 +163,7 @@ def test_each_role_for_its_reason(role_shop):
     assert products[role_shop.p["NOCOST"].pk][0] == Role.TRAFFIC
 
 
-def test_compute_manual_rows_audit_and_suggestions(role_shop, django_user_model):
+def test_compute_manual_rows_audit_and_suggestions(role_shop, django_user_model, monkeypatch):
     user = django_user_model.objects.create(username="mkt")
     ns1 = role_shop.p["NS1"]
     pr.product_role_set(product_id=ns1.pk, role=Role.PROFIT, discount_cap_bp=500, actor=user, now=NOW)
@@ -182,7 +182,9 @@ def test_compute_manual_rows_audit_and_suggestions(role_shop, django_user_model)
     assert (prof.role, prof.manual, prof.discount_cap_bp) == (Role.PROFIT, False, 1000)
     assert prof.metrics["units"] == 6 and prof.metrics["repeat_share"] == 1.0
     assert ProductRole.objects.get(bundle=role_shop.bundle).role == Role.PROFIT
+    monkeypatch.setattr(pr, "CHUNK", 4)  # written 4 rows per transaction: the same outcome
     assert pr.product_roles_compute(now=NOW) == summary  # a second run changes nothing
+    assert AuditEntry.objects.filter(action="analytics.product_roles.compute").count() == 2
     assert ProductRole.objects.count() == 9
     # handing NS1 back to the computation: the next run makes it marginal again
     pr.product_role_set(product_id=ns1.pk, role=None, actor=user, now=NOW)

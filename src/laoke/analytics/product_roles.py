@@ -254,43 +254,58 @@ def compute_roles(*, now: datetime, t: Thresholds = Thresholds()) -> tuple[dict,
     )
 
 
+CHUNK = 2_000
+
+
 def product_roles_compute(*, now: datetime, actor=None, thresholds: Thresholds = Thresholds()) -> dict:
-    """Compute every role and store it (manual rows untouched): {role: count, "manual_kept": n}.
-    The reading happens before the (short) write transaction; one audit row records the run."""
+    """Compute every role and store it (rows set by hand untouched): {role: count, "manual_kept": n}.
+
+    Everything is read first; the rows are then written in short transactions of at most
+    ``CHUNK`` rows (house rule 3), each re-reading which of its rows were set by hand meanwhile,
+    so a manual assignment made during the run is never overwritten. The run is idempotent (a
+    crash half-way is repaired by running again); one audit row records it."""
     products, bundles = compute_roles(now=now, t=thresholds)
+    wanted = [("product_id", pk, role, m) for pk, (role, m) in products.items()]
+    wanted += [("bundle_id", pk, role, m) for pk, (role, m) in bundles.items()]
     counts: dict[str, int] = defaultdict(int)
-    with transaction.atomic(durable=True):
-        manual_p = set(
-            ProductRole.objects.filter(manual=True, product__isnull=False).values_list(
-                "product_id", flat=True
-            )
-        )
-        manual_b = set(
-            ProductRole.objects.filter(manual=True, bundle__isnull=False).values_list("bundle_id", flat=True)
-        )
-        kept = 0
-        for kind, rows, manual in (("product", products, manual_p), ("bundle", bundles, manual_b)):
-            for pk, (role, m) in rows.items():
-                if pk in manual:
+    kept = 0
+    for i in range(0, max(len(wanted), 1), CHUNK):
+        chunk = wanted[i : i + CHUNK]
+        with transaction.atomic(durable=True):
+            existing = {}
+            for field_name in ("product_id", "bundle_id"):
+                ids = [pk for f, pk, _, _ in chunk if f == field_name]
+                for row in ProductRole.objects.filter(**{f"{field_name}__in": ids}):
+                    existing[(field_name, getattr(row, field_name))] = row
+            updates, creates = [], []
+            for field_name, pk, role, m in chunk:
+                row = existing.get((field_name, pk))
+                if row is not None and row.manual:
                     kept += 1
                     continue
                 counts[role] += 1
-                ProductRole.objects.update_or_create(
-                    **{kind + "_id": pk},
-                    defaults={
-                        "role": role,
-                        "discount_cap_bp": thresholds.profit_discount_cap_bp if role == Role.PROFIT else None,
-                        "metrics": m.as_json(),
-                        "computed_at": now,
-                    },
+                values = {
+                    "role": role,
+                    "discount_cap_bp": thresholds.profit_discount_cap_bp if role == Role.PROFIT else None,
+                    "metrics": m.as_json(),
+                    "computed_at": now,
+                }
+                if row is None:
+                    creates.append(ProductRole(**{field_name: pk}, **values))
+                else:
+                    for k, v in values.items():
+                        setattr(row, k, v)
+                    updates.append(row)
+            ProductRole.objects.bulk_create(creates)
+            ProductRole.objects.bulk_update(updates, ["role", "discount_cap_bp", "metrics", "computed_at"])
+            if i + CHUNK >= len(wanted):
+                summary = {**{r: counts.get(r, 0) for r in Role.values}, "manual_kept": kept}
+                audit_write(
+                    action="analytics.product_roles.compute",
+                    object_type="analytics.productrole",
+                    after=summary,
+                    actor=actor,
                 )
-        summary = {**{r: counts.get(r, 0) for r in Role.values}, "manual_kept": kept}
-        audit_write(
-            action="analytics.product_roles.compute",
-            object_type="analytics.productrole",
-            after=summary,
-            actor=actor,
-        )
     return summary
 
 
