@@ -18,7 +18,8 @@ the CLV models (as in the papers); the RFM frequency counts orders.
 
 Writes go in chunks of ``CHUNK`` members, each its own short transaction (``executemany`` of one
 UPDATE: sqlite3 and psycopg 3 both run it in C / a pipeline); members scored before but without a
-counted order now have their scores cleared. Re-running with the same ``now`` gives the same
+counted order now have their scores cleared (chosen by their orders, so two refreshes at once
+cannot clear each other's rows). Re-running with the same ``now`` gives the same
 result.
 """
 
@@ -30,7 +31,7 @@ from datetime import datetime
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 
 from laoke.campaigns.attribution import COUNTED
@@ -65,7 +66,7 @@ class ScoresResult:
     repeat_buyers: int = 0
     cleared: int = 0  # members whose earlier scores were cleared (no counted order any more)
     fits: dict[str, dict] = field(default_factory=dict)  # model → parameters, log-likelihood, id
-    clv: bool = False  # P(alive)/expected purchases/CLV written
+    clv: bool = False  # the model columns written (CLV itself may be empty: see ``reason``)
     reason: str | None = None  # why not, when not
     seconds: float = 0.0
 
@@ -210,10 +211,12 @@ def member_scores_refresh(
     ]
     for start in range(0, len(rows), CHUNK):
         _write(rows[start : start + CHUNK])
+    counted = Order.objects.filter(member_id=OuterRef("member_id"), status__in=COUNTED, paid_at__lte=now)
     with transaction.atomic(durable=True):
+        # by the orders, not by this run's stamp: a refresh running at the same time keeps its rows
         result.cleared = (
             MemberStats.objects.filter(scores_at__isnull=False)
-            .exclude(scores_at=now)
+            .exclude(Exists(counted))
             .update(**{c: None for c in SCORE_COLUMNS})
         )
         result.seconds = time.perf_counter() - started
