@@ -81,7 +81,7 @@ def _mlx(baskets, min_support):
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # mlxtend's certainty
-def test_baskets_rules_and_purchases(basket_shop):
+def test_baskets_rules_and_purchases(basket_shop, django_assert_max_num_queries):
     m = basket_shop.m
     # Baskets: refunds netted per line, the wholly refunded order and the one before the window left out.
     got = B.shop_baskets(start=START, end=END)
@@ -109,12 +109,14 @@ def test_baskets_rules_and_purchases(basket_shop):
             r = ours[(a, c)]
             assert abs(r["support"] - s) <= 1e-12 and abs(r["confidence"] - conf) <= 1e-12
             assert abs(r["lift"] - lift) <= 1e-12
-    out = B.shop_rules(start=START, end=END, min_support=0.3, min_lift=1.0, limit=1)
+    with django_assert_max_num_queries(3):  # lines, their refunds, the titles
+        out = B.shop_rules(start=START, end=END, min_support=0.3, min_lift=1.0, limit=1)
     assert len(out["rules"]) == 1 and out["rule_count"] >= 1
     assert out["rules"][0]["antecedent_titles"][0].startswith("item ")
 
     # What m0 and m1 bought, against the other buyers in the window (m2, m3; m4's order was refunded).
-    p = B.members_purchases([m[0].pk, m[1].pk], START, END)
+    with django_assert_max_num_queries(5):  # lines, refunds, category codes, titles of both levels
+        p = B.members_purchases([m[0].pk, m[1].pk], START, END)
     assert (p["members"], p["buyers"], p["others_buyers"], p["orders"]) == (2, 2, 2, 3)
     assert p["revenue"] == Decimal("130.00")  # A×3 + B×2 + C×2 at list price
     rows = {r["item"]: r for r in p["products"]}

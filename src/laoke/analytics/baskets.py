@@ -129,17 +129,23 @@ def _check_level(level: str) -> None:
         raise DomainError(E.ANALYTICS_LEVEL_INVALID, field="level")
 
 
-def _item_keys(lines: list[Line], level: str) -> tuple[list[Line], list[str]]:
-    """The lines that have an item at this level, and their item labels (SKU or category code)."""
+def _item_keys(
+    lines: list[Line], level: str, codes: dict[int, str] | None = None
+) -> tuple[list[Line], list[str]]:
+    """The lines that have an item at this level, and their item labels (SKU or category code;
+    ``codes`` = category id → code when already read)."""
     if level == "product":
         return lines, [ln.sku for ln in lines]
-    codes = dict(Category.objects.values_list("pk", "code"))
+    if codes is None:
+        codes = dict(Category.objects.values_list("pk", "code"))
     kept = [ln for ln in lines if ln.category_id is not None]
     return kept, [codes[ln.category_id] for ln in kept]
 
 
 def item_titles(labels: list[str], level: str) -> dict[str, str]:
     """Label → what people read (product title, category name)."""
+    if not labels:
+        return {}
     if level == "product":
         titles = dict(Product.objects.filter(sku__in=labels).values_list("sku", "title"))
         line_titles = {}
@@ -278,9 +284,10 @@ def members_purchases(
     mine = [ln for ln in every if ln.member_id in chosen]
     others = [ln for ln in every if ln.member_id not in chosen]
     out: dict = {"members": len(chosen), "start": start, "end": end}
+    codes = dict(Category.objects.values_list("pk", "code")) if every else {}
     for level in LEVELS:
-        my_lines, my_labels = _item_keys(mine, level)
-        their_lines, their_labels = _item_keys(others, level)
+        my_lines, my_labels = _item_keys(mine, level, codes)
+        their_lines, their_labels = _item_keys(others, level, codes)
         acc, _ = _tally(my_lines, my_labels)
         theirs, _ = _tally(their_lines, their_labels)
         n_mine = len({ln.member_id for ln in mine})
