@@ -62,20 +62,22 @@ ONE_TIME_PRESET = "one_time_price_sensitive"
 
 @dataclass(frozen=True)
 class Thresholds:
-    period_days: int = 90
-    assoc_min_support: float = 0.01
-    traffic_min_rank: float = 0.75
-    traffic_max_margin: float = 0.15
-    traffic_min_discount: float = 0.15
-    profit_min_margin: float = 0.35
-    profit_max_discount: float = 0.05
-    profit_min_repeat: float = 0.3
-    profit_discount_cap_bp: int = 1000
-    potential_min_growth: float = 0.5
-    potential_min_units: int = 3
-    marginal_max_rank: float = 0.3
-    marginal_max_rules: int = 0
-    marginal_max_repeat: float = 0.2
+    """The configurable thresholds (defaults chosen for a small shop; fractions, not percent)."""
+
+    period_days: int = 90  # the measuring period; growth compares it with the one before
+    assoc_min_support: float = 0.01  # baskets of the period an itemset needs to yield rules
+    traffic_min_rank: float = 0.75  # high volume: outsells at least 3/4 of the products
+    traffic_max_margin: float = 0.15  # low margin (with a cost price)
+    traffic_min_discount: float = 0.15  # low margin without a cost price: sold ≥ 15% under list
+    profit_min_margin: float = 0.35  # high margin (with a cost price)
+    profit_max_discount: float = 0.05  # high margin without a cost price: sold within 5% of list
+    profit_min_repeat: float = 0.3  # ≥ 30% of its buyers bought it again
+    profit_discount_cap_bp: int = 1000  # the cap given to computed profit items (10%)
+    potential_min_growth: float = 0.5  # +50% units on the period before (or new)
+    potential_min_units: int = 3  # … with at least this many units
+    marginal_max_rank: float = 0.3  # low sales: outsells at most 30% of the products
+    marginal_max_rules: int = 0  # no cross-selling rule
+    marginal_max_repeat: float = 0.2  # few buyers came back for it
 
 
 @dataclass
