@@ -15,6 +15,7 @@ laoke clv fit
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from datetime import date
@@ -35,7 +36,8 @@ def _fit_file(args) -> dict:
         ("pareto_nbd", clv.pareto_fit(summary.x, summary.t_x, summary.T)),
         ("gamma_gamma", clv.gamma_gamma_fit(summary.x, summary.m)),
     ):
-        out[name] = {**fit.as_dict(), "converged": fit.converged, "seconds": round(fit.seconds, 4)}
+        values = {k: v if math.isfinite(v) else None for k, v in fit.as_dict().items()}  # JSON has no NaN
+        out[name] = {**values, "converged": fit.converged, "seconds": round(fit.seconds, 4)}
     out["customers"] = len(summary)
     out["repeat_buyers"] = int((summary.x > 0).sum())
     out["calibration_end"] = end.isoformat()

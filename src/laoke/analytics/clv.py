@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import csv
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -165,7 +165,6 @@ class Fit:
     seconds: float
     converged: bool
     message: str = ""
-    extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {**self.params, "log_likelihood": self.log_likelihood, "customers": self.customers}
@@ -209,6 +208,11 @@ def _guarded(objective):
         return value, grad
 
     return f
+
+
+def _no_data(model: str, names: tuple[str, ...]) -> Fit:
+    nan = float("nan")
+    return Fit(model, dict.fromkeys(names, nan), nan, 0, 0.0, converged=False, message="no data to fit")
 
 
 def _minimize(neg_ll, n_params: int, *, jac: bool) -> optimize.OptimizeResult:
@@ -307,6 +311,8 @@ def bgnbd_fit(x, t_x, T) -> Fit:
     """Fit BG/NBD by maximum likelihood; parameters r, alpha, a, b."""
     started = time.perf_counter()
     (ux, ut, uT), w = _aggregate(x, t_x, T)
+    if not len(w):
+        return _no_data("bgnbd", ("r", "alpha", "a", "b"))
     res = _minimize(_guarded(_bgnbd_objective(ux, ut, uT, w)), 4, jac=True)
     total = float(w @ bgnbd_log_likelihood(np.exp(res.x), ux, ut, uT))
     return _check_fit("bgnbd", ("r", "alpha", "a", "b"), res, total, len(x), time.perf_counter() - started)
@@ -416,6 +422,8 @@ def pareto_fit(x, t_x, T) -> Fit:
     unique rows."""
     started = time.perf_counter()
     (ux, ut, uT), w = _aggregate(x, t_x, T)
+    if not len(w):
+        return _no_data("pareto_nbd", ("r", "alpha", "s", "beta"))
     res = _minimize(_pareto_objective(ux, ut, uT, w), 4, jac=False)
     total = float(w @ pareto_log_likelihood(np.exp(res.x), ux, ut, uT))
     return _check_fit(
@@ -503,6 +511,8 @@ def gamma_gamma_fit(x, m) -> Fit:
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
     keep = (x > 0) & (m > 0)
     (ux, um), w = _aggregate(x[keep], m[keep])
+    if not len(w):
+        return _no_data("gamma_gamma", ("p", "q", "gamma"))
     res = _minimize(_guarded(_gamma_gamma_objective(ux, um, w)), 3, jac=True)
     total = float(w @ gamma_gamma_log_likelihood(np.exp(res.x), ux, um))
     return _check_fit(
