@@ -17,6 +17,7 @@ CAMPAIGN_READERS = ADMIN | {"marketer", "analyst", "service_manager"}
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/campaigns/{{int:campaign_id}}/report"): CAMPAIGN_READERS,
     ("GET", f"{P}/campaigns/{{int:campaign_id}}/features"): CAMPAIGN_READERS,
+    ("GET", f"{P}/campaigns/{{int:campaign_id}}/responder-purchases"): CAMPAIGN_READERS,
     ("POST", f"{P}/external-campaigns"): ADMIN | {"marketer"},
 }
 for _part in ("clv", "baskets", "behaviour"):

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-from laoke.analytics.evaluation import campaign_report
+from laoke.analytics.evaluation import campaign_report, campaign_responder_purchases
 from laoke.analytics.external import external_campaign_import
 from laoke.analytics.report_export import report_xlsx
 from laoke.campaigns.dispatch import campaigns_tick
@@ -128,6 +128,10 @@ def test_a_laoke_campaign_is_evaluated_against_its_control(cshop):  # noqa: F811
     assert len(report["runs"]) == 1 and report["runs"][0]["arms"] == report["arms"]
     series = report["series"]
     assert series[-1]["treatment"] == pytest.approx(9 / 30) and series[-1]["control"] == pytest.approx(2 / 10)
+    # what the responders bought: all nine treated responders bought the tee in the window
+    bought = campaign_responder_purchases(c)
+    assert bought["buyers"] == 9 and bought["products"][0]["buyers"] == 9
+    assert bought["products"][0]["share"] == 1.0
     # every export renders
     with translation.override("en"):
         wb = load_workbook(io.BytesIO(report_xlsx(report)))

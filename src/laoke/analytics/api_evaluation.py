@@ -4,13 +4,13 @@ distributions, and the import of an externally run campaign (multipart: two CSV 
 from typing import Literal
 
 from django.http import HttpResponse
-from ninja import File, Form, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from laoke.campaigns.selectors import campaign_get
 from laoke.core.api import require
 
-from .evaluation import campaign_features, campaign_report
+from .evaluation import campaign_features, campaign_report, campaign_responder_purchases
 from .external import external_campaign_import, parse_yuan
 from .report_export import report_html, report_xlsx
 
@@ -58,6 +58,14 @@ def report(request, campaign_id: int, format: Literal["json", "xlsx", "html"] = 
 def features(request, campaign_id: int):
     """Responders vs non-responders vs control on what was known at the start."""
     return campaign_features(campaign_get(campaign_id))
+
+
+@router.get("/campaigns/{int:campaign_id}/responder-purchases")
+@require("campaigns.view_campaign", READ)
+def responder_purchases(request, campaign_id: int, top: int = Query(10, ge=1, le=100)):
+    """What the responders bought during the campaign against every other buyer (share, lift);
+    ``null`` for an external campaign or before anyone responded."""
+    return campaign_responder_purchases(campaign_get(campaign_id), top=top)
 
 
 @router.post("/external-campaigns", response={201: ExternalImportOut})

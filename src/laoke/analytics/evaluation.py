@@ -567,3 +567,19 @@ def campaign_features(campaign: Campaign) -> dict[str, Any]:
             else {},
         }
     return {"groups": out, "as_of": start}
+
+
+def campaign_responder_purchases(campaign: Campaign, *, top: int = 10) -> dict[str, Any] | None:
+    """回购人群订单分析: what the treated responders bought during the campaign (from its first
+    contact to the last evaluation window's end), against every other buyer of that time — the
+    products and categories to cross-sell next. None for an external campaign (its orders are
+    not the shop's) or before anyone responded."""
+    from .baskets import members_purchases
+
+    if campaign.source == Source.EXTERNAL:
+        return None
+    contacts = campaign_contacts(campaign)
+    responders = {a.member_id for a in attributed_orders(campaign, contacts) if a.arm == TREATMENT}
+    if not responders:
+        return None
+    return members_purchases(responders, min(c[3] for c in contacts), max(c[4] for c in contacts), top=top)

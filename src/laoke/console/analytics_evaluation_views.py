@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from laoke.analytics.evaluation import campaign_features, campaign_report
+from laoke.analytics.evaluation import campaign_features, campaign_report, campaign_responder_purchases
 from laoke.analytics.external import external_campaign_import, parse_yuan
 from laoke.analytics.report_export import report_xlsx
 from laoke.campaigns.models import Campaign, CampaignState, TargetMetric
@@ -104,6 +104,7 @@ def report_page(request, campaign_id: int):
             runs=runs,
             comparisons=comparisons,
             features=campaign_features(campaign),
+            purchases=campaign_responder_purchases(campaign),
             feature_rows=[
                 ("orders_before", _("orders before")),
                 ("spend_before", _("spend before (yuan)")),
