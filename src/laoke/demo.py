@@ -423,11 +423,13 @@ def _orders(rng: random.Random, stores: list[Store], n: int = 60) -> dict:
         .exclude(sku__startswith="GIFT-")
         .values_list("sku", flat=True)
     )
-    buyers = list(
-        Member.objects.filter(status=Member.Status.ACTIVE).exclude(province="").order_by("pk")[: n * 2]
-    )
+    buyers = list(Member.objects.filter(status=Member.Status.ACTIVE).exclude(province="").order_by("pk")[:n])
     settled = []
+    # spread over the last 170 days (after the graded history), so cohorts, repurchase intervals,
+    # RFM and CLV have some history to show; a buyer pool of n members gives repeat customers
+    start = clock.now() - timedelta(days=170)
     for i in range(n):
+        at = start + timedelta(days=170 * i / n, minutes=rng.randrange(600))
         member = buyers[rng.randrange(len(buyers))] if buyers and rng.random() < 0.85 else None
         lines = tuple(
             LineIn(sku=sku, quantity=rng.randint(1, 2)) for sku in rng.sample(skus, rng.randint(1, 3))
@@ -443,7 +445,8 @@ def _orders(rng: random.Random, stores: list[Store], n: int = 60) -> dict:
             payment_method=PaymentMethod.COD if delivery and rng.random() < 0.2 else PaymentMethod.ONLINE,
         )
         try:
-            settled.append(order_settle(request=request))
+            with clock.frozen(at):
+                settled.append(order_settle(request=request, now=at))
         except DomainError:  # e.g. an address the shipping rules cannot place: skip, as a cashier would
             continue
     for order in settled[::4]:
