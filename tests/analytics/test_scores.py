@@ -295,3 +295,24 @@ def test_cli_fit_without_a_file_refreshes_the_shop(shop, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["members"] == 24 and out["clv"] is False and "too few repeat buyers" in out["reason"]
     assert MemberStats.objects.filter(scores_at=NOW).count() == 24
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin"])  # fixed offset; daylight saving
+def test_purchase_days_are_shop_days(shop, settings, zone):
+    from laoke.analytics.scores import _purchase_days
+
+    settings.TIME_ZONE = zone
+    rows = pd.DataFrame(
+        Order.objects.filter(member__isnull=False).values(
+            "member_id", "status", "paid_at", "total_fen", "refunded_fen"
+        )
+    )
+    rows = rows[rows["status"].isin(COUNTED)].copy()
+    rows["day"] = rows["paid_at"].map(lambda t: t.astimezone(ZoneInfo(zone)).date())
+    rows["net"] = rows["total_fen"] - rows["refunded_fen"]
+    exp = rows.groupby(["member_id", "day"]).agg(net=("net", "sum"), n=("net", "size")).reset_index()
+    member, days, net, n = _purchase_days(NOW)
+    got = sorted(zip(member.tolist(), days.tolist(), net.tolist(), n.tolist(), strict=True))
+    want = sorted(zip(exp["member_id"], exp["day"], exp["net"], exp["n"], strict=True))
+    assert got == [(int(m), d, float(v), int(k)) for m, d, v, k in want]
