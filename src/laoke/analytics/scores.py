@@ -208,13 +208,31 @@ def _model_scores(summary: clv.Summary, result: ScoresResult, *, now: datetime, 
     return _finite_or_none(p_alive, high=1.0), _finite_or_none(expected), clv_fen
 
 
+_PG_TYPES = ("smallint", "smallint", "smallint", "text", "float8", "float8", "bigint")
+
+
 def _write(rows: list[tuple]) -> None:
+    """One chunk of (R, F, M, segment, P(alive), expected, CLV fen, scores_at, member id) rows in
+    one short transaction. PostgreSQL: one ``UPDATE … FROM unnest(arrays)`` (a row-by-row
+    executemany costs ~0.2 ms a row there); SQLite: ``executemany`` of one UPDATE (in C)."""
     table = MemberStats._meta.db_table
     quote = connection.ops.quote_name
-    sets = ", ".join(f"{quote(c)} = %s" for c in SCORE_COLUMNS)
-    sql = f"UPDATE {quote(table)} SET {sets} WHERE {quote('member_id')} = %s"  # noqa: S608
     with transaction.atomic(durable=True), connection.cursor() as cur:
-        cur.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            values = SCORE_COLUMNS[:-1]  # scores_at is one value for the chunk
+            sets = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in values)
+            arrays = ", ".join(f"%s::{t}[]" for t in ("bigint", *_PG_TYPES))
+            names = ", ".join(quote(c) for c in ("member_id", *values))
+            sql = (
+                f"UPDATE {quote(table)} AS s SET {sets}, {quote('scores_at')} = %s "  # noqa: S608
+                f"FROM unnest({arrays}) AS v({names}) WHERE s.{quote('member_id')} = v.{quote('member_id')}"
+            )
+            columns = list(zip(*rows, strict=True))
+            cur.execute(sql, [rows[0][7], list(columns[8]), *(list(c) for c in columns[:7])])
+        else:
+            sets = ", ".join(f"{quote(c)} = %s" for c in SCORE_COLUMNS)
+            sql = f"UPDATE {quote(table)} SET {sets} WHERE {quote('member_id')} = %s"  # noqa: S608
+            cur.executemany(sql, rows)
 
 
 def member_scores_refresh(
