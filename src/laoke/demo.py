@@ -19,6 +19,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from laoke.analytics.external import external_campaign_import
+from laoke.analytics.product_roles import product_roles_compute
+from laoke.analytics.scores import member_scores_refresh
 from laoke.campaigns.dispatch import campaigns_tick
 from laoke.campaigns.models import Campaign
 from laoke.campaigns.presets import campaigns_presets_install
@@ -529,6 +531,17 @@ def _external_campaign(rng: random.Random) -> dict:
     return {"external_campaign": summary["id"]}
 
 
+def _analytics() -> dict:
+    """The nightly analytics once now (RFM, P(alive), CLV; product roles), so the reports and the
+    segment fields on scores have figures from the first start."""
+    scores = member_scores_refresh(now=clock.now())
+    roles = product_roles_compute(now=clock.now())
+    return {
+        "scored_members": scores.members,
+        "product_roles": sum(v for k, v in roles.items() if k != "manual_kept"),
+    }
+
+
 def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
     if _already_loaded():
         return {"loaded": False, "reason": "demo data already present"}
@@ -609,6 +622,7 @@ def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
     value.update(_orders(rng, stores))
     value.update(_marketing())
     value.update(_external_campaign(rng))
+    value.update(_analytics())
     with transaction.atomic(durable=True):
         audit_write(
             action="demo.load", object_type="demo", after={"seed": seed, "members": n_members, **value}
