@@ -38,17 +38,11 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.db.models import Count, F, Max, Q, Sum
 
+from laoke.campaigns.attribution import COUNTED  # the order statuses every analysis counts
 from laoke.core import clock
 from laoke.members.models import Member
-from laoke.orders.models import Order, OrderStatus
+from laoke.orders.models import Order
 
-COUNTED = (
-    OrderStatus.PAID,
-    OrderStatus.SHIPPED,
-    OrderStatus.DELIVERED,
-    OrderStatus.COMPLETED,
-    OrderStatus.PARTIALLY_REFUNDED,
-)
 # Repurchase interval buckets in days: [lower, upper), the last one open.
 INTERVAL_EDGES = (0, 7, 14, 30, 60, 90, 180, 365)
 QUANTILES = (0.25, 0.5, 0.75, 0.9)
