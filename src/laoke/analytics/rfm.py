@@ -30,21 +30,21 @@ from __future__ import annotations
 
 import numpy as np
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RfmSegment(models.TextChoices):
-    CHAMPIONS = "champions", _("Champions")
-    LOYAL = "loyal", _("Loyal")
-    POTENTIAL = "potential", _("Potential loyalists")
-    NEW = "new", _("New customers")
-    PROMISING = "promising", _("Promising")
-    NEED_ATTENTION = "need_attention", _("Need attention")
-    ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
-    AT_RISK = "at_risk", _("At risk")
-    CANT_LOSE = "cant_lose", _("Can't lose them")
-    HIBERNATING = "hibernating", _("Hibernating")
-    LOST = "lost", _("Lost")
+    CHAMPIONS = "champions", pgettext_lazy("RFM segment", "Champions")
+    LOYAL = "loyal", pgettext_lazy("RFM segment", "Loyal")
+    POTENTIAL = "potential", pgettext_lazy("RFM segment", "Potential loyalists")
+    NEW = "new", pgettext_lazy("RFM segment", "New customers")
+    PROMISING = "promising", pgettext_lazy("RFM segment", "Promising")
+    NEED_ATTENTION = "need_attention", pgettext_lazy("RFM segment", "Need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", pgettext_lazy("RFM segment", "About to sleep")
+    AT_RISK = "at_risk", pgettext_lazy("RFM segment", "At risk")
+    CANT_LOSE = "cant_lose", pgettext_lazy("RFM segment", "Can't lose them")
+    HIBERNATING = "hibernating", pgettext_lazy("RFM segment", "Hibernating")
+    LOST = "lost", pgettext_lazy("RFM segment", "Lost")
 
 
 _S = RfmSegment

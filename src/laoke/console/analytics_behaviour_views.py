@@ -18,7 +18,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from laoke.analytics import cohorts, forecast, traffic
 from laoke.core import clock
@@ -205,11 +205,11 @@ def cohorts_xlsx(request):
 
 
 STAGE_LABELS = {
-    "prospect": gettext_lazy("prospect (never ordered)"),
-    "new": gettext_lazy("new"),
-    "active": gettext_lazy("active"),
-    "dormant": gettext_lazy("dormant"),
-    "lost": gettext_lazy("lost"),
+    "prospect": pgettext_lazy("lifecycle stage", "prospect (never ordered)"),
+    "new": pgettext_lazy("lifecycle stage", "new"),
+    "active": pgettext_lazy("lifecycle stage", "active"),
+    "dormant": pgettext_lazy("lifecycle stage", "dormant"),
+    "lost": pgettext_lazy("lifecycle stage", "lost"),
 }
 
 
