@@ -108,3 +108,29 @@ def test_marketer_imports_an_external_campaign_and_reads_its_evaluation(
         page.click("[data-testid=report-xlsx]")
     assert dl.value.suggested_filename.endswith(".xlsx")
     context.close()
+
+
+PAGES = ("rfm", "clv", "cohorts", "lifecycle", "rules", "roles", "traffic", "forecast")
+
+
+def test_every_analytics_page_renders_without_a_script_error(browser, laoke_server, marketer, shot):
+    """Each report page of the sidebar opens for a marketer with no JavaScript error (plotly from
+    the package; pages with no data yet say so instead of drawing)."""
+    from django.urls import reverse
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(laoke_server["base"] + "/admin/login/")
+    page.fill("input[name=username]", marketer)
+    page.fill("input[name=password]", laoke_server["password"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    for name in PAGES:
+        response = page.goto(laoke_server["base"] + reverse(f"analytics_{name}"))
+        page.wait_for_load_state("networkidle")
+        assert response.status == 200, (name, response.status)
+        assert not errors, (name, errors)
+        shot(page, f"analytics-{name}")
+    context.close()
