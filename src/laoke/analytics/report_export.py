@@ -79,7 +79,11 @@ def report_xlsx(report: dict[str, Any]) -> bytes:
     summary = [(_("campaign"), c["name"]), (_("source"), c["source"]), (_("window"), report["window"])]
     summary += [(key, totals.get(key)) for key in TOTAL_COLUMNS]
     t = report["target"]
-    summary += [(_("target metric"), t["metric"]), (pgettext("campaign goal", "target"), t["value"]), (_("actual"), t["actual"])]
+    summary += [
+        (_("target metric"), t["metric"]),
+        (pgettext("campaign goal", "target"), t["value"]),
+        (_("actual"), t["actual"]),
+    ]
     sheets = [
         (_("Summary"), [_("figure"), pgettext("cell in a file", "value")], summary),
         (_("Arms"), arm_headers(), [arm_row(a) for a in report["arms"]]),
@@ -127,7 +131,10 @@ def report_html(report: dict[str, Any]) -> str:
             parts.append("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in row) + "</tr>")
         parts.append("</table>")
 
-    table([_("figure"), pgettext("cell in a file", "value")], [(k, report["totals"].get(k)) for k in TOTAL_COLUMNS])
+    table(
+        [_("figure"), pgettext("cell in a file", "value")],
+        [(k, report["totals"].get(k)) for k in TOTAL_COLUMNS],
+    )
     table(arm_headers(), [arm_row(a) for a in report["arms"]])
     if report["runs"]:
         parts.append(f"<h2>{html.escape(_('Waves'))}</h2>")

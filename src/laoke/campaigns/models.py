@@ -143,7 +143,8 @@ class Campaign(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(holdout_bp__lte=5000), name="campaign_holdout_at_most_half"),
             models.CheckConstraint(
-                condition=Q(source="external") | Q(segment__isnull=False), name="campaign_segment_unless_external"
+                condition=Q(source="external") | Q(segment__isnull=False),
+                name="campaign_segment_unless_external",
             ),
             models.CheckConstraint(
                 condition=Q(budget_fen__isnull=True) | Q(spent_fen__lte=models.F("budget_fen")),
