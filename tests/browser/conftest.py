@@ -33,8 +33,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def laoke_server():
+def live_server(setup: str):
+    """A fresh embedded install (its own data dir) prepared by ``setup`` (Python run by
+    `laoke manage shell`; its last printed line is returned as ``setup_out``), served by gunicorn
+    on a free port until the generator is closed. Tests that write a lot (imports) take their own,
+    so the session's shared server keeps the small world other tests count on."""
     data_dir = tempfile.mkdtemp(prefix="laoke-browser-")
     env = {**os.environ, "LAOKE_DATA_DIR": data_dir, "DJANGO_SETTINGS_MODULE": "laoke.settings"}
     for key in ("DATABASE_URL", "LAOKE_TESTING", "REDIS_URL"):
@@ -42,13 +45,12 @@ def laoke_server():
     bindir = Path(sys.executable).parent
     subprocess.run([bindir / "laoke", "init"], env=env, check=True, capture_output=True)
     out = subprocess.run(
-        [bindir / "laoke", "manage", "shell", "-c", SETUP],
+        [bindir / "laoke", "manage", "shell", "-c", setup],
         env=env,
         check=True,
         capture_output=True,
         text=True,
     )
-    member_id = int(out.stdout.strip().splitlines()[-1])
     port = _free_port()
     proc = subprocess.Popen(
         [
@@ -80,9 +82,20 @@ def laoke_server():
                     "live server did not start: " + proc.stderr.read().decode()[-2000:]
                 ) from None
             time.sleep(0.3)
-    yield {"base": base, "data_dir": Path(data_dir), "member_id": member_id, "password": PASSWORD}
+    yield {
+        "base": base,
+        "data_dir": Path(data_dir),
+        "password": PASSWORD,
+        "setup_out": out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "",
+    }
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def laoke_server():
+    for server in live_server(SETUP):
+        yield {**server, "member_id": int(server["setup_out"])}
 
 
 @pytest.fixture(scope="session")

@@ -5,14 +5,13 @@ intervals and the response-over-time chart drawn by plotly.js served from the pa
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.browser.conftest import PASSWORD, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -45,37 +44,30 @@ def _files(tmp: Path) -> tuple[Path, Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def marketer(laoke_server):
-    env = {
-        **os.environ,
-        "LAOKE_DATA_DIR": str(laoke_server["data_dir"]),
-        "DJANGO_SETTINGS_MODULE": "laoke.settings",
-    }
-    for key in ("DATABASE_URL", "LAOKE_TESTING", "REDIS_URL"):
-        env.pop(key, None)
-    code = SETUP.replace("PASSWORD", repr(laoke_server["password"]))
-    subprocess.run(
-        [Path(sys.executable).parent / "laoke", "manage", "shell", "-c", code],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+def server():
+    """Its own live server: the 2,000 members this import registers must not change what the
+    shared server's tests count (new members, the first page of the member list)."""
+    yield from live_server(SETUP.replace("PASSWORD", repr(PASSWORD)))
+
+
+@pytest.fixture(scope="module")
+def marketer(server):
     return "mkt_eval"
 
 
 def test_marketer_imports_an_external_campaign_and_reads_its_evaluation(
-    browser, laoke_server, marketer, shot, tmp_path
+    browser, server, marketer, shot, tmp_path
 ):
     contacts, orders, broken = _files(tmp_path)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.goto(laoke_server["base"] + "/admin/login/")
+    page.goto(server["base"] + "/admin/login/")
     page.fill("input[name=username]", marketer)
-    page.fill("input[name=password]", laoke_server["password"])
+    page.fill("input[name=password]", server["password"])
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
 
-    page.goto(laoke_server["base"] + "/admin/console/analytics/campaigns/")
+    page.goto(server["base"] + "/admin/console/analytics/campaigns/")
     page.click("[data-testid=import-external]")
     page.fill("[data-testid=ext-name]", "外部短信与邮件（浏览器）")
     page.set_input_files("[data-testid=ext-contacts]", str(contacts))
@@ -113,7 +105,7 @@ def test_marketer_imports_an_external_campaign_and_reads_its_evaluation(
 PAGES = ("rfm", "clv", "cohorts", "lifecycle", "rules", "roles", "traffic", "forecast")
 
 
-def test_every_analytics_page_renders_without_a_script_error(browser, laoke_server, marketer, shot):
+def test_every_analytics_page_renders_without_a_script_error(browser, server, marketer, shot):
     """Each report page of the sidebar opens for a marketer with no JavaScript error (plotly from
     the package; pages with no data yet say so instead of drawing)."""
     from django.urls import reverse
@@ -122,13 +114,13 @@ def test_every_analytics_page_renders_without_a_script_error(browser, laoke_serv
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(laoke_server["base"] + "/admin/login/")
+    page.goto(server["base"] + "/admin/login/")
     page.fill("input[name=username]", marketer)
-    page.fill("input[name=password]", laoke_server["password"])
+    page.fill("input[name=password]", server["password"])
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
     for name in PAGES:
-        response = page.goto(laoke_server["base"] + reverse(f"analytics_{name}"))
+        response = page.goto(server["base"] + reverse(f"analytics_{name}"))
         page.wait_for_load_state("networkidle")
         assert response.status == 200, (name, response.status)
         assert not errors, (name, errors)
