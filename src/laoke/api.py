@@ -29,6 +29,8 @@ from laoke.core.errors import (
     define,
 )
 from laoke.flash.api import router as flash_router
+from laoke.imports.api import router as imports_router
+from laoke.imports.api_exports import router as exports_router
 from laoke.members.api import router as members_router
 from laoke.orders.api import router as orders_router
 from laoke.points.api import router as points_router
@@ -129,4 +131,6 @@ api.add_router("/channels/sms", channels_sms_router)
 api.add_router("/channels", channels_router)
 api.add_router("/campaigns", campaigns_router)
 api.add_router("/analytics", analytics_router)
+api.add_router("/imports", imports_router)
+api.add_router("/exports", exports_router)
 enforce_permissions(api)

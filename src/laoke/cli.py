@@ -233,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     from laoke.analytics.cli import add_parser as analytics_parser
 
     analytics_parser(sub, campaign_sub)
+    from laoke.imports.cli import add_parser as imports_parser
+
+    imports_parser(sub)
     m = sub.add_parser("manage", help="run a Django management command")
     m.add_argument("rest", nargs=argparse.REMAINDER)
     m.set_defaults(fn=cmd_manage)

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "laoke.channels",
     "laoke.campaigns",
     "laoke.analytics",
+    "laoke.imports",
     "laoke.console",
 ]
 

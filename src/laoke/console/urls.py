@@ -33,5 +33,7 @@ urlpatterns = [
     path("admin/console/channels/", include("laoke.console.channels_urls")),
     path("admin/console/campaigns/", include("laoke.console.campaigns_urls")),
     path("admin/console/analytics/", include("laoke.console.analytics_urls")),
+    path("admin/console/imports/", include("laoke.console.imports_urls")),
+    path("admin/console/exports/", include("laoke.console.exports_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -100,6 +100,9 @@ class Order(models.Model):
     refunded_fen = models.BigIntegerField(_("refunded (fen)"), default=0)
     explanation = models.JSONField(_("settlement explanation"), default=dict)
     note = models.CharField(_("note"), max_length=255, blank=True)
+    # The import job that wrote the order (imports app): a crashed import resumes or is rolled back
+    # by it; settled orders leave it empty.
+    import_job = models.CharField(_("import job"), max_length=40, blank=True, default="", db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -1,0 +1,3 @@
+"""Console pages of exports (mounted under /admin/console/exports/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Console pages of imports (mounted under /admin/console/imports/)."""
+
+urlpatterns: list = []
