@@ -12,6 +12,7 @@ bad row still fails loudly (unlike ``bulk_create(ignore_conflicts=True)`` on SQL
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -61,3 +62,58 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence]) ->
     with connection.cursor() as cur:
         cur.executemany(sql, params)
     return len(rows)
+
+
+def _adapter():
+    """A value adapter for plain-tuple statements: datetimes the way the ORM writes them (text on
+    SQLite), dicts/lists as JSON text (JSONField columns), everything else as is."""
+    adapt = connection.ops.adapt_datetimefield_value
+    sqlite = connection.vendor == "sqlite"
+    cache: dict[datetime, object] = {}
+
+    def value(v):
+        if isinstance(v, datetime):
+            if not sqlite:
+                return v
+            if v not in cache:
+                cache[v] = adapt(v)
+            return cache[v]
+        if isinstance(v, (dict, list)):
+            return json.dumps(v, ensure_ascii=False)
+        return v
+
+    return value
+
+
+def update_rows(
+    table: str, keys: Sequence[str], columns: Sequence[str], rows: Sequence[Sequence]
+) -> int:
+    """``UPDATE table SET columns… WHERE keys…`` for each row (``(*column values, *key values)``),
+    by ``executemany`` (one prepared statement; psycopg pipelines it). Returns the rows offered."""
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(c)} = %s" for c in columns)
+    where = " AND ".join(f"{quote(k)} = %s" for k in keys)
+    sql = f"UPDATE {quote(table)} SET {sets} WHERE {where}"  # noqa: S608 - identifiers from model metadata
+    value = _adapter()
+    with connection.cursor() as cur:
+        cur.executemany(sql, [tuple(value(v) for v in row) for row in rows])
+    return len(rows)
+
+
+def model_rows(model, values: Sequence[dict]) -> tuple[list[str], list[tuple]]:
+    """Columns and plain tuples for ``insert_rows`` from per-row ``{attname: value}`` dicts; every
+    other concrete field (the primary key excepted) takes its model default. JSON values are
+    serialised here, so the rows suit both databases."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.attname in values[0]]
+    defaults = {f.attname: f.get_default() for f in fields}  # "" for text fields, as the ORM
+    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    rows = []
+    for v in values:
+        row = []
+        for f in fields:
+            x = v.get(f.attname, defaults[f.attname])
+            row.append(json.dumps(x, ensure_ascii=False) if f.attname in json_fields else x)
+        rows.append(tuple(row))
+    return [f.column for f in fields], rows
