@@ -123,6 +123,11 @@ class Table:
     rows: list[tuple[int, list[str]]]
     encoding: str
     problems: list[RowError] = field(default_factory=list)
+    # Cells of the header row as written (empty trailing ones included), and for a CSV {row
+    # number: cells as written} of the rows whose count differs from it — for readers that insist
+    # on a rectangular file (trailing empty cells are dropped from ``rows``, so they cannot tell).
+    width: int = 0
+    ragged: dict[int, int] = field(default_factory=dict)
 
     def index(
         self, wanted: dict[str, str | None], required: set[str]
@@ -147,9 +152,14 @@ class Table:
             yield number, {f: (cells[i] if i < n else "") for f, i in columns.items()}
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str, dict[int, RowError]]:
-    """(text, encoding label, {line number: problem}). Line numbers count physical lines, which
-    equal row numbers except inside quoted multi-line cells."""
+_BAD = "\ufffe"  # a noncharacter: marks a line neither encoding decodes (mixed files)
+_BAD_LINE = re.compile(_BAD + r"(\d+)" + _BAD)
+
+
+def _decode(data: bytes) -> tuple[str, str, dict[int, bytes]]:
+    """(text, encoding label, {physical line number: raw bytes} of the undecodable lines). In a
+    mixed file such a line is replaced by a marker naming it, so the row it ends up in is
+    numbered like every other (a quoted cell may span several physical lines)."""
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig", {}
@@ -160,7 +170,7 @@ def _decode(data: bytes, name: str) -> tuple[str, str, dict[int, RowError]]:
             return data.decode(encoding), encoding, {}
         except UnicodeDecodeError:
             continue
-    lines, problems = [], {}
+    lines, bad = [], {}
     for number, raw in enumerate(data.split(b"\n"), start=1):
         for encoding in ("utf-8", "gb18030"):
             try:
@@ -169,9 +179,9 @@ def _decode(data: bytes, name: str) -> tuple[str, str, dict[int, RowError]]:
             except UnicodeDecodeError:
                 continue
         else:
-            lines.append("")
-            problems[number] = RowError(name, number, "", raw[:60].hex(" "), ROW_UNDECODABLE)
-    return "\n".join(lines), "mixed", problems
+            lines.append(f"{_BAD}{number}{_BAD}")
+            bad[number] = raw
+    return "\n".join(lines), "mixed", bad
 
 
 def _csv_rows(text: str) -> list[list[str]]:
@@ -189,6 +199,9 @@ def _xlsx_rows(data: bytes, name: str) -> list[list[object]]:
         raise_unreadable(name, f"xlsx: {exc.__class__.__name__}")
     try:
         ws = wb.worksheets[0]
+        # Read-only mode trusts the sheet's <dimension>, which some exporters write wrong (A1):
+        # it would silently stop after the first row.
+        ws.reset_dimensions()
         return [list(r) for r in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
@@ -204,32 +217,55 @@ def read_table(data: bytes, name: str) -> Table:
     """Read a CSV or xlsx file (xlsx is recognised by its zip signature, not by its name)."""
     if len(data) > MAX_BYTES:
         raise_unreadable(name, f"> {MAX_BYTES // 1024 // 1024} MB")
-    problems: dict[int, RowError] = {}
+    bad: dict[int, bytes] = {}
     if data[:4] == b"PK\x03\x04":
         raw_rows: list[list] = _xlsx_rows(data, name)
         encoding = "xlsx"
     else:
         if b"\x00" in data[:4096]:
             raise_unreadable(name, "binary (UTF-16 or not a table)")
-        text, encoding, problems = _decode(data, name)
+        text, encoding, bad = _decode(data)
         raw_rows = _csv_rows(text)
-    header_at = next((i for i, r in enumerate(raw_rows) if any(clean_cell(c) for c in r)), None)
+    problems: list[RowError] = []
+
+    def undecodable(number: int, row: list) -> bool:
+        for cell in row:
+            m = _BAD_LINE.search(cell) if isinstance(cell, str) else None
+            if m:
+                raw = bad.get(int(m.group(1)), b"")
+                problems.append(RowError(name, number, "", raw[:60].hex(" "), ROW_UNDECODABLE))
+                return True
+        return False
+
+    header_at = None
+    for i, r in enumerate(raw_rows):
+        if bad and undecodable(i + 1, r):
+            continue
+        if any(clean_cell(c) for c in r):
+            header_at = i
+            break
     if header_at is None:
-        return Table(name, [], [], encoding, [RowError(name, 1, "", "", ROW_EMPTY_FILE)])
+        return Table(name, [], [], encoding, [*problems, RowError(name, 1, "", "", ROW_EMPTY_FILE)])
     headers = [normalize_header(h) for h in raw_rows[header_at]]
+    width = len(headers)
     while headers and not headers[-1]:
         headers.pop()  # empty trailing columns
     rows: list[tuple[int, list[str]]] = []
+    ragged: dict[int, int] = {}
     for i in range(header_at + 1, len(raw_rows)):
         number = i + 1
-        if number in problems:
+        raw = raw_rows[i]
+        if bad and undecodable(number, raw):
             continue
-        cells = [clean_cell(c) for c in raw_rows[i]]
+        cells = [clean_cell(c) for c in raw]
+        n = len(cells)
         while cells and not cells[-1]:
             cells.pop()
         if cells:
             rows.append((number, cells))
-    return Table(name, headers, rows, encoding, list(problems.values()))
+            if n != width and encoding != "xlsx":  # a sheet has no ragged rows, only empty cells
+                ragged[number] = n
+    return Table(name, headers, rows, encoding, problems, width=width, ragged=ragged)
 
 
 # --- cell parsers: each returns the value or records a RowError and returns None -----------------
