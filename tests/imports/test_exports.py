@@ -386,3 +386,48 @@ def test_console_page_start_progress_and_download(
     assert client.get(f"/admin/console/exports/{job.job_id}/file/").status_code == 404
     client.force_login(staff("cashier"))
     assert client.get("/admin/console/exports/").status_code == 403
+
+
+def test_direct_mail_rows_equal_the_channels_mail_export(staff, db):
+    from django.db import transaction
+
+    from laoke.channels.exports import mail_export
+    from laoke.channels.services import TaskRow, _staff_tasks_create_bulk
+    from laoke.members.services import member_create
+
+    a = member_create(name="张三", mobile="13800000001", address="浙江省杭州市西湖区文三路 90 号")
+    b = member_create(name="李四", mobile="13800000002", address="上海市浦东新区世纪大道 100 号")
+    with transaction.atomic():
+        _staff_tasks_create_bulk(
+            [
+                TaskRow(purpose="campaign:9:mail", member_id=m.pk, kind="mail", channel_code="DM9")
+                for m in (a, b)
+            ]
+            + [TaskRow(purpose="campaign:10:mail", member_id=a.pk, kind="mail", channel_code="DM10")]
+        )
+    wb = load_workbook(io.BytesIO(mail_export(purpose_prefix="campaign:9:")), read_only=True)
+    expected = [list(r) for r in wb.active.iter_rows(values_only=True)]
+    _job, rows = _export("direct_mail", staff("service_manager"), {"purpose_prefix": "campaign:9:"})
+    assert rows == expected and len(rows) == 3
+    # the shell's operator: masked unless asked (every role that may take this list holds view_pii)
+    _job, masked = _export("direct_mail", SYSTEM, {"purpose_prefix": "campaign:9:"}, fmt="csv")
+    assert masked[1][3] == "138****0001" and masked[1][8] == "浙江省杭州市****"
+    with pytest.raises(DomainError) as err:
+        export_job_create(
+            kind="direct_mail", params={"purpose_prefix": "campaign:9:"}, actor=staff("marketer")
+        )
+    assert _code(err) == "PERMISSION_DENIED"
+
+
+def test_segment_and_campaign_pages_offer_export_buttons(people, staff, client):
+    client.force_login(staff("marketer"))
+    seg, c = people["shop"].segment, people["campaign"]
+    page = client.get(f"/admin/console/segments/{seg.pk}/").content.decode()
+    assert 'data-testid="export-segment_members"' in page and f'name="segment_id" value="{seg.pk}"' in page
+    page = client.get(f"/admin/console/campaigns/{c.pk}/progress/").content.decode()
+    assert 'data-testid="export-campaign_contacts"' in page and 'data-testid="export-campaign_report"' in page
+    client.force_login(staff("analyst"))  # reads segments, may not export their members
+    assert (
+        'data-testid="export-segment_members"'
+        not in client.get(f"/admin/console/segments/{seg.pk}/").content.decode()
+    )
