@@ -138,6 +138,24 @@ def parse_addresses(raws: list[str], *, field: str = "address") -> list[ParsedAd
     return [_parsed(text, cleaned[i], frame.iloc[i], field) for i, text in enumerate(texts)]
 
 
+def parse_addresses_lenient(raws: list[str]) -> list[ParsedAddress | None]:
+    """``parse_addresses`` for imports: one cpca call for all, None for each address that cannot
+    be parsed (or is empty) instead of refusing the batch."""
+    texts = [re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(raw or "")).strip())[:255] for raw in raws]
+    cleaned = [re.sub(r"[(]\s*\d{6}\s*[)]", "", t) for t in texts]
+    wanted = [i for i, t in enumerate(cleaned) if t.strip()]
+    out: list[ParsedAddress | None] = [None] * len(texts)
+    if not wanted:
+        return out
+    frame = _cpca_transform([cleaned[i] for i in wanted])
+    for j, i in enumerate(wanted):
+        try:
+            out[i] = _parsed(texts[i], cleaned[i], frame.iloc[j], "address")
+        except DomainError:
+            out[i] = None
+    return out
+
+
 MUNICIPALITIES = {"北京市", "上海市", "天津市", "重庆市"}
 SARS_AND_TAIWAN = {"香港特别行政区", "澳门特别行政区", "台湾省"}
 # cpca's placeholders for the level between province and district.

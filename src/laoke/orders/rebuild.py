@@ -24,10 +24,11 @@ from datetime import datetime
 from django.db import transaction
 
 from laoke.core import clock
+from laoke.core.bulk import insert_rows, model_rows, update_rows
 from laoke.stats.models import MemberCategoryStats, MemberMonthStats, MemberStats
-from laoke.stats.services import month_of
+from laoke.tiers.replay import Event
 
-from .models import Order, Refund, RefundLine
+from .models import Order, OrderLine, Refund, RefundLine
 
 
 @dataclass
@@ -62,44 +63,61 @@ class RebuildReport:
 
 
 def expected(member_ids: list[int]) -> dict[int, Figures]:
+    """The figures the orders and refunds of ``member_ids`` give (plain value queries: this runs
+    over every member an import touched)."""
     out: dict[int, Figures] = defaultdict(Figures)
-    orders = Order.objects.filter(member_id__in=member_ids, paid_at__isnull=False).prefetch_related("lines")
-    for o in orders.iterator(chunk_size=500):
-        f = out[o.member_id]
-        f.spend_total_fen += o.goods_net_fen
+    months: dict = {}  # a paid_at's month, computed once per shop day
+
+    def month(at: datetime):
+        day = clock.to_local(at).date()
+        if day not in months:
+            months[day] = day.replace(day=1)
+        return months[day]
+
+    paid = Order.objects.filter(member_id__in=member_ids, paid_at__isnull=False)
+    for member_id, at, net, gross in paid.values_list(
+        "member_id", "paid_at", "goods_net_fen", "goods_gross_fen"
+    ):
+        f = out[member_id]
+        f.spend_total_fen += net
         f.order_count += 1
-        f.discount_total_fen += o.goods_gross_fen - o.goods_net_fen
-        f.first_order_at = min(filter(None, (f.first_order_at, o.paid_at)))
-        f.last_order_at = max(filter(None, (f.last_order_at, o.paid_at)))
-        m = f.months[month_of(o.paid_at)]
-        m[0] += o.goods_net_fen
+        f.discount_total_fen += gross - net
+        f.first_order_at = at if f.first_order_at is None else min(f.first_order_at, at)
+        f.last_order_at = at if f.last_order_at is None else max(f.last_order_at, at)
+        m = f.months[month(at)]
+        m[0] += net
         m[1] += 1
-        for ln in o.lines.all():
-            if ln.category_id is None:
-                continue
-            c = f.categories[ln.category_id]
-            c[0] += ln.net_fen
-            c[1] += ln.quantity
-            c[2] = max(filter(None, (c[2], o.paid_at)))
-    refunds = Refund.objects.filter(order__member_id__in=member_ids).select_related("order")
-    for r in refunds.iterator(chunk_size=500):
-        f = out[r.order.member_id]
-        f.spend_total_fen -= r.goods_net_fen
-        m = f.months[month_of(r.created_at)]
-        m[0] -= r.goods_net_fen
-        if r.completes_order:
+    lines = OrderLine.objects.filter(
+        order__member_id__in=member_ids, order__paid_at__isnull=False, category_id__isnull=False
+    )
+    for member_id, at, category_id, net, qty in lines.values_list(
+        "order__member_id", "order__paid_at", "category_id", "net_fen", "quantity"
+    ):
+        c = out[member_id].categories[category_id]
+        c[0] += net
+        c[1] += qty
+        c[2] = at if c[2] is None else max(c[2], at)
+    refunds = Refund.objects.filter(order__member_id__in=member_ids)
+    for member_id, net, completes, at in refunds.values_list(
+        "order__member_id", "goods_net_fen", "completes_order", "created_at"
+    ):
+        f = out[member_id]
+        f.spend_total_fen -= net
+        m = f.months[month(at)]
+        m[0] -= net
+        if completes:
             f.order_count -= 1
             m[1] -= 1
-    lines = RefundLine.objects.filter(refund__order__member_id__in=member_ids).select_related(
-        "refund__order", "line"
-    )
-    for rl in lines.iterator(chunk_size=500):
-        f = out[rl.refund.order.member_id]
-        f.discount_total_fen -= sum(rl.discounts.values())
-        if rl.line.category_id is not None:
-            c = f.categories[rl.line.category_id]
-            c[0] -= rl.net_fen
-            c[1] -= rl.quantity
+    refund_lines = RefundLine.objects.filter(refund__order__member_id__in=member_ids)
+    for member_id, category_id, net, qty, discounts in refund_lines.values_list(
+        "refund__order__member_id", "line__category_id", "net_fen", "quantity", "discounts"
+    ):
+        f = out[member_id]
+        f.discount_total_fen -= sum(discounts.values())
+        if category_id is not None:
+            c = f.categories[category_id]
+            c[0] -= net
+            c[1] -= qty
     return out
 
 
@@ -120,35 +138,89 @@ def actual(member_ids: list[int]) -> dict[int, Figures]:
     return out
 
 
-def _write(member_id: int, f: Figures) -> None:
+def _stats_write(figures: dict[int, Figures], member_ids: list[int]) -> None:
+    """Make the statistics rows of ``member_ids`` say ``figures`` (recharge figures kept). Set-based:
+    a constant number of statements per call. Needs the caller's transaction, with the members'
+    ``MemberStats`` rows locked (``_stats_lock``)."""
     now = clock.now()
-    MemberStats.objects.update_or_create(
-        member_id=member_id,
-        defaults={
-            "spend_total_fen": f.spend_total_fen,
-            "order_count": f.order_count,
-            "discount_total_fen": f.discount_total_fen,
-            "first_order_at": f.first_order_at,
-            "last_order_at": f.last_order_at,
-            "updated_at": now,
-        },
+    empty = Figures()
+    update_rows(
+        MemberStats._meta.db_table,
+        ["member_id"],
+        [
+            "spend_total_fen",
+            "order_count",
+            "discount_total_fen",
+            "first_order_at",
+            "last_order_at",
+            "updated_at",
+        ],
+        [
+            (
+                f.spend_total_fen,
+                f.order_count,
+                f.discount_total_fen,
+                f.first_order_at,
+                f.last_order_at,
+                now,
+                mid,
+            )
+            for mid in member_ids
+            for f in [figures.get(mid, empty)]
+        ],
     )
-    MemberMonthStats.objects.filter(member_id=member_id).exclude(month__in=list(f.months)).update(
-        spend_fen=0, orders=0
+    MemberMonthStats.objects.filter(member_id__in=member_ids).update(spend_fen=0, orders=0)
+    month_rows = [
+        (mid, month, spend, orders)
+        for mid in member_ids
+        for month, (spend, orders) in figures.get(mid, empty).months.items()
+        if spend or orders
+    ]
+    insert_rows(
+        MemberMonthStats._meta.db_table,
+        ["member_id", "month", "spend_fen", "recharge_fen", "orders"],
+        [(mid, month, 0, 0, 0) for mid, month, _s, _o in month_rows],
     )
-    for month, (spend, orders) in f.months.items():
-        MemberMonthStats.objects.update_or_create(
-            member_id=member_id, month=month, defaults={"spend_fen": spend, "orders": orders}
-        )
-    MemberCategoryStats.objects.filter(member_id=member_id).exclude(
-        category_id__in=list(f.categories)
-    ).delete()
-    for cat, (spend, qty, last) in f.categories.items():
-        MemberCategoryStats.objects.update_or_create(
-            member_id=member_id,
-            category_id=cat,
-            defaults={"spend_fen": spend, "quantity": qty, "last_bought_at": last},
-        )
+    update_rows(
+        MemberMonthStats._meta.db_table,
+        ["member_id", "month"],
+        ["spend_fen", "orders"],
+        [(spend, orders, mid, month) for mid, month, spend, orders in month_rows],
+    )
+    MemberMonthStats.objects.filter(member_id__in=member_ids, spend_fen=0, orders=0, recharge_fen=0).delete()
+    MemberCategoryStats.objects.filter(member_id__in=member_ids).delete()
+    insert_rows(
+        MemberCategoryStats._meta.db_table,
+        ["member_id", "category_id", "spend_fen", "quantity", "last_bought_at"],
+        [
+            (mid, cat, spend, qty, last)
+            for mid in member_ids
+            for cat, (spend, qty, last) in figures.get(mid, empty).categories.items()
+            if spend or qty or last
+        ],
+    )
+
+
+def _stats_lock(member_ids: list[int]) -> None:
+    """Create the missing ``MemberStats`` rows of ``member_ids`` and lock them all (pk order), so
+    no settlement lands between a rebuild's read and its write (settlement updates that row first)."""
+    now = clock.now()
+    columns, rows = model_rows(MemberStats, [{"member_id": mid, "updated_at": now} for mid in member_ids])
+    insert_rows(MemberStats._meta.db_table, columns, rows)
+    list(
+        MemberStats.objects.select_for_update()
+        .filter(member_id__in=member_ids)
+        .order_by("pk")
+        .values_list("pk")
+    )
+
+
+def _stats_rebuild(member_ids: list[int]) -> None:
+    """Recompute and write the order-derived statistics of ``member_ids`` (≤ a few thousand) inside
+    the caller's transaction (imports, after their orders are in)."""
+    member_ids = sorted(set(member_ids))
+    _stats_lock(member_ids)
+    _stats_write(expected(member_ids), member_ids)
 
 
 def stats_rebuild(
@@ -165,13 +237,26 @@ def stats_rebuild(
         part = member_ids[i : i + chunk]
         with transaction.atomic(durable=True):
             if repair:  # lock the rows settlement updates, so nothing lands between read and write
-                list(MemberStats.objects.select_for_update().filter(member_id__in=part).values_list("pk"))
+                _stats_lock(part)
             want, have = expected(part), actual(part)
-            for mid in part:
-                report.members += 1
-                if want[mid].comparable() != have[mid].comparable():
-                    report.differing.append(mid)
-                    if repair:
-                        _write(mid, want[mid])
-                        report.repaired += 1
+            wrong = [mid for mid in part if want[mid].comparable() != have[mid].comparable()]
+            report.members += len(part)
+            report.differing.extend(wrong)
+            if repair and wrong:
+                _stats_write(want, wrong)
+                report.repaired += len(wrong)
     return report
+
+
+def tier_events(member_ids: list[int]) -> dict[int, list[Event]]:
+    """Each member's orders (at payment) and refunds (when made), for ``tiers.replay``."""
+    out: dict[int, list[Event]] = defaultdict(list)
+    paid = Order.objects.filter(member_id__in=member_ids, paid_at__isnull=False)
+    for member_id, at, net in paid.values_list("member_id", "paid_at", "goods_net_fen"):
+        out[member_id].append(Event(at, net, 1, True))
+    refunds = Refund.objects.filter(order__member_id__in=member_ids)
+    for member_id, at, net, completes in refunds.values_list(
+        "order__member_id", "created_at", "goods_net_fen", "completes_order"
+    ):
+        out[member_id].append(Event(at, -net, -1 if completes else 0, False))
+    return out
