@@ -1,8 +1,11 @@
 """Import an externally run campaign (SPEC 11) so it gets the same report as Laoke's own.
 
 Contacts CSV ``member_ref,arm,contacted_at`` — arm ``control`` is the holdout, any other label a
-treatment arm; orders CSV ``member_ref,ordered_at,amount`` — amount in yuan. Times are ISO 8601
-(a date alone is midnight); without an offset they are shop time (Asia/Shanghai). A member_ref is
+treatment arm; orders CSV ``member_ref,ordered_at,amount`` — amount in yuan. The files are read by
+``core.tabular`` (UTF-8 with or without a BOM, GBK/GB18030, or xlsx; headers case-insensitive;
+spreadsheet guards such as ``="…"`` and a leading ``'`` removed). Times and amounts are parsed
+by ``core.tabular.parse_time`` / ``parse_yuan``: ISO 8601 or 2026/06/01 10:00 (a date alone is
+midnight), without an offset shop time (Asia/Shanghai); yuan with at most two decimals. A member_ref is
 looked up as a ``MemberRef`` of source ``external``, then as a member number; unknown references
 become bare members with that ``MemberRef`` (no contact data, nothing of value).
 
@@ -13,12 +16,9 @@ members created, contacts and orders inserted in chunks tagged with the job id, 
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from typing import IO
 
 from django.db import transaction
@@ -28,6 +28,7 @@ from laoke.core import clock
 from laoke.core.audit import audit_write
 from laoke.core.bulk import insert_rows
 from laoke.core.errors import DomainError, ErrorCode, RowError, RowErrors
+from laoke.core.tabular import ROW_UNDECODABLE, parse_time, parse_yuan, read_table
 from laoke.members.services import _members_for_refs
 
 from .error_codes_evaluation import (
@@ -45,69 +46,44 @@ from .error_codes_evaluation import (
 )
 from .models import ExternalCampaign, ExternalContact, ExternalOrder
 
+__all__ = ["external_campaign_import", "parse_time", "parse_yuan"]  # the parsers: api, console, cli
+
 REF_SOURCE = "external"
 CONTACT_COLUMNS = ("member_ref", "arm", "contacted_at")
 ORDER_COLUMNS = ("member_ref", "ordered_at", "amount")
 CHUNK = 5000
 
 
-def parse_time(text: str) -> datetime | None:
-    """ISO 8601 date or date-time; naive means shop time. None if not a time."""
-    text = text.strip()
-    try:
-        if len(text) == 10:
-            value = datetime.combine(date.fromisoformat(text), time())
-        else:
-            value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=clock.shop_tz())
-    return value
-
-
-def parse_yuan(text: str) -> int | None:
-    """A non-negative amount in yuan with at most two decimals → fen; None if not one."""
-    try:
-        value = Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        return None
-    return int(value * 100)
-
-
 class _Rows:
-    """A CSV file read with its header checked; rows come with their number in the file."""
+    """A file read by ``core.tabular`` with its header checked (case-insensitive); rows come with
+    their number in the file. A row with fewer cells than the header is ROW_COLUMNS."""
 
     def __init__(self, name: str, stream: IO, columns: tuple[str, ...], errors: list[RowError]):
         self.name, self.errors, self.columns = name, errors, columns
         raw = stream.read()
-        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.lstrip("\ufeff")
-        self.reader = csv.reader(io.StringIO(text))
-        header = [h.strip().lower() for h in next(self.reader, [])]
+        self.table = read_table(raw if isinstance(raw, bytes) else raw.encode("utf-8"), name)
+        errors.extend(p for p in self.table.problems if p.error is ROW_UNDECODABLE)
+        header = [h.lower() for h in self.table.headers]
         self.index = {}
         for col in columns:
             if col in header:
                 self.index[col] = header.index(col)
             else:
                 errors.append(RowError(name, 1, col, "", ROW_HEADER_MISSING))
-        self.width = len(header)
+        self.width = self.table.width
 
     def __iter__(self):
         if len(self.index) < len(self.columns):
             return
-        seen = False
-        for number, row in enumerate(self.reader, start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            seen = True
-            if len(row) < self.width:
-                self.error(number, "", ",".join(row), ROW_COLUMNS, expected=self.width)
-                continue
-            yield number, {col: row[i].strip() for col, i in self.index.items()}
-        if not seen:
+        if not self.table.rows:
             self.error(1, "", "", ROW_EMPTY_FILE)
+        ragged = self.table.ragged
+        for number, cells in self.table.rows:
+            if ragged.get(number, self.width) < self.width:
+                self.error(number, "", ",".join(cells), ROW_COLUMNS, expected=self.width)
+                continue
+            n = len(cells)
+            yield number, {col: cells[i] if i < n else "" for col, i in self.index.items()}
 
     def error(self, row: int, column: str, value: str, code: ErrorCode, **params) -> None:
         self.errors.append(RowError(self.name, row, column, value, code, tuple(params.items())))

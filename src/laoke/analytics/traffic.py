@@ -1,7 +1,10 @@
 """Traffic analysis (流量分析, SPEC 11) from imported page views.
 
 **Import** (:func:`pageviews_import`): a CSV ``member_ref,session,ts,page,referrer`` (header
-required, columns in any order, extra columns ignored; UTF-8 with or without BOM).
+required, case-insensitive, columns in any order, extra columns ignored), read by
+``core.tabular``: UTF-8 with or without a BOM, GBK/GB18030, or xlsx; spreadsheet guards (``="…"``,
+a leading ``'``) removed. A file it cannot decode (UTF-16, binary, lines in no known encoding) is
+ANALYTICS_PAGEVIEW_ENCODING.
 
 - Every row is validated before anything is written; each problem is reported with the row (the
   CSV record number, the header being row 1 — the line number when no field holds a line break),
@@ -32,8 +35,6 @@ required, columns in any order, extra columns ignored; UTF-8 with or without BOM
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -46,6 +47,7 @@ from django.db import transaction
 from laoke.core import clock
 from laoke.core.bulk import insert_rows
 from laoke.core.errors import DomainError, ErrorCode
+from laoke.core.tabular import Table, read_table
 from laoke.members.models import Member, MemberRef
 from laoke.members.validation import normalize_mobile
 
@@ -124,18 +126,22 @@ def _parse_ts(raw: str, tz) -> datetime | None:
     return dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
 
 
-def _decode(data: bytes) -> str:
+def _read(data: bytes) -> Table:
+    """The file as a table; ANALYTICS_PAGEVIEW_ENCODING when it (or any of its lines) cannot be
+    decoded — the page views are all or nothing about what they say."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+        table = read_table(data, "pageviews.csv")
+    except DomainError as exc:
         raise DomainError(ANALYTICS_PAGEVIEW_ENCODING, field="file") from exc
+    if table.problems and table.headers:  # undecodable lines (an empty file is a header problem)
+        rows = [p.row for p in table.problems][:20]
+        raise DomainError(ANALYTICS_PAGEVIEW_ENCODING, field="file", details={"rows": rows})
+    return table
 
 
-def _validate(text: str, result: ImportResult) -> list[tuple[str, str, datetime, str, str]]:
+def _validate(table: Table, result: ImportResult) -> list[tuple[str, str, datetime, str, str]]:
     """Parse and check every row; the good rows as (member_ref, session, ts, page, referrer)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    names = [h.strip().lower() for h in (header or [])]
+    names = [h.lower() for h in table.headers]
     missing = [c for c in COLUMNS if c not in names]
     if missing:
         raise DomainError(ANALYTICS_PAGEVIEW_HEADER, field="header", missing=",".join(missing))
@@ -150,19 +156,16 @@ def _validate(text: str, result: ImportResult) -> list[tuple[str, str, datetime,
         if len(result.errors) < MAX_ERRORS:
             result.errors.append(err)
 
-    for n, record in enumerate(reader, start=2):
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # blank line
+    width, ragged = table.width, table.ragged
+    for n, cells in table.rows:  # blank rows are not rows
         result.rows += 1
-        if len(record) != len(names):
-            fail(
-                RowError(
-                    n, "", "", ANALYTICS_PAGEVIEW_COLUMNS, {"found": len(record), "expected": len(names)}
-                )
-            )
+        found = ragged.get(n, width)
+        if found != width:
+            fail(RowError(n, "", "", ANALYTICS_PAGEVIEW_COLUMNS, {"found": found, "expected": width}))
             result.invalid += 1
             continue
-        values = {c: record[i].strip() for c, i in pos.items()}
+        k = len(cells)
+        values = {c: cells[i] if i < k else "" for c, i in pos.items()}
         bad = False
         for c in COLUMNS:
             v = values[c]
@@ -233,7 +236,7 @@ def pageviews_import(
     given; ``progress(done, total)`` is called after each chunk. Raises ``DomainError`` only for a
     file that cannot be read at all (encoding, header); row problems are in ``result.errors``."""
     result = ImportResult(job_id=job_id or f"pv-{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}", dry_run=dry_run)
-    good = _validate(_decode(data), result)
+    good = _validate(_read(data), result)
     members = resolve_member_refs((g[0] for g in good), ref_source=ref_source)
     result.matched_members = sum(1 for g in good if g[0] in members)
     if dry_run or (result.invalid and not skip_invalid):

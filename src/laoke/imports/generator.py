@@ -420,8 +420,8 @@ def taobao_files(
             pay_s = s + 5 + int(rnd() * 900)
             if status == SUCCESS:
                 confirm_s = pay_s + 86400 * (3 + int(rnd() * 7))
-                if confirm_s >= end:
-                    status, confirm = SHIPPED, ""
+                if confirm_s >= end:  # not confirmed yet: still shipped, nothing refunded
+                    status, confirm, refund, refunded_line = SHIPPED, "", 0, -1
                 else:
                     confirm = clock(confirm_s)
             else:
