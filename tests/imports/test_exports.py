@@ -431,3 +431,41 @@ def test_segment_and_campaign_pages_offer_export_buttons(people, staff, client):
         'data-testid="export-segment_members"'
         not in client.get(f"/admin/console/segments/{seg.pk}/").content.decode()
     )
+
+
+def test_failed_run_tick_purges_old_files_and_fails_stale_jobs(staff, db, settings, tmp_path):
+    from django.contrib.auth.models import Group
+
+    from laoke.imports.exports import exports_tick
+    from laoke.members.services import member_create
+
+    settings.EXPORT_DIR = tmp_path
+    member_create(name="甲", mobile="13912345678")
+    analyst = staff("analyst")
+    job, _rows = _export("members", analyst)
+    path = Path(job.file_path)
+    assert path.stat().st_mode & 0o777 == 0o600  # personal data: the service's user only
+    # the right to see the list is checked again when the file is written
+    second = export_job_create(kind="members", params={}, actor=analyst, enqueue=False)
+    analyst.groups.set(Group.objects.none())
+    analyst = type(analyst).objects.get(pk=analyst.pk)  # a fresh permission cache
+    second = export_job_run(job_id=second.job_id)
+    assert second.state == "failed" and "permission" in second.failure and not second.file_path
+    assert not list(tmp_path.glob("lists/*.part"))
+
+    stuck = export_job_create(kind="members", params={}, actor=staff("analyst"), enqueue=False)
+    ExportJob.objects.filter(pk=stuck.pk).update(state="running", started_at=clock.now())
+    later = clock.now() + timedelta(days=8)
+    assert exports_tick(later) == {"purged": 1, "stale": 1}
+    assert not path.exists()
+    assert ExportJob.objects.get(pk=stuck.pk).state == "failed"
+    assert exports_tick(later) == {"purged": 0, "stale": 0}
+
+
+def test_xlsx_money_cells_show_two_decimals(people, staff):
+    _job, _rows = _export("orders", staff("analyst"))
+    wb = load_workbook(_job.file_path)
+    ws = wb.worksheets[0]
+    head = [c.value for c in ws[1]]
+    cell = ws.cell(row=2, column=head.index("order total (yuan)") + 1)
+    assert cell.number_format == "0.00" and isinstance(cell.value, (int, float))

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from laoke.core.api import has_scope, idempotent_write, paginate, require
@@ -80,7 +80,9 @@ def _jsonable(data: dict) -> dict:
 
 @router.get("", response=JobPage)
 @require(VIEW)
-def exports_list(request, all: bool = False, cursor: str | None = None, limit: int | None = None):
+def exports_list(
+    request, all: bool = False, cursor: str | None = None, limit: int | None = Query(None, ge=1, le=500)
+):
     """The caller's export jobs, newest first (``all=true``: everybody's, for the admin)."""
     rows, next_cursor = paginate(
         exports.export_jobs_for(request.user, all_jobs=all), cursor=cursor, limit=limit

@@ -10,6 +10,7 @@ progress bar on stderr, the job as JSON on stdout; copies the file to ``--output
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 
@@ -61,6 +62,7 @@ def cmd_export(args) -> int:
     out = job_as_dict(job)
     if job.state == "done":
         shutil.copyfile(job.file_path, args.output)
+        os.chmod(args.output, 0o600)  # personal data
         out["output"] = str(args.output)
     print(json.dumps(out, ensure_ascii=False, default=str))
     return 0 if job.state == "done" else 1

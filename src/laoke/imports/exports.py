@@ -50,7 +50,8 @@ from .error_codes_exports import (
 from .models import ExportJob
 
 CHUNK = 2_000
-SYNC_MAX_ROWS = 5_000  # adapters may write a list this small in the request; larger ones go to Huey
+KEEP_DAYS = 7  # finished files are deleted after this many days (they hold personal data)
+STALE_HOURS = 6  # a job "running" this long lost its worker: marked failed
 FORMATS = ("xlsx", "csv")
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -752,6 +753,7 @@ class _Writer:
                 c.font = bold
                 cells.append(c)
             self.ws.append(cells)
+            self._cell = WriteOnlyCell
         else:
             self.fh = path.open("w", encoding="utf-8-sig", newline="")
             self.csv = csv.writer(self.fh)
@@ -759,9 +761,14 @@ class _Writer:
 
     def write(self, row: list) -> None:
         if self.fmt == "xlsx":
-            self.ws.append([_xlsx_value(v) for v in row])
+            self.ws.append([self._money(v) if isinstance(v, Decimal) else _xlsx_value(v) for v in row])
         else:
             self.csv.writerow([_csv_value(v) for v in row])
+
+    def _money(self, value: Decimal):
+        c = self._cell(self.ws, value=value)
+        c.number_format = "0.00"  # yuan shown with two decimals in Excel too
+        return c
 
     def close(self) -> None:
         if self.fmt == "xlsx":
@@ -814,6 +821,7 @@ def export_job_run(*, job_id: str, progress: Callable[[int, int], None] | None =
                             progress(written, max(total, written))
             finally:
                 writer.close()
+        os.chmod(part, 0o600)  # personal data: readable by the service's user only
         os.replace(part, path)
         size = path.stat().st_size
         with transaction.atomic(durable=True):
@@ -849,6 +857,31 @@ def export_job_run(*, job_id: str, progress: Callable[[int, int], None] | None =
 
 
 # --- reads ---------------------------------------------------------------------------------------
+
+
+def exports_tick(now: datetime | None = None, *, keep_days: int = KEEP_DAYS) -> dict[str, int]:
+    """Daily: delete the files of jobs finished more than ``keep_days`` ago (the rows stay, the
+    download answers EXPORT_FILE_MISSING) and mark jobs that have been running for more than
+    ``STALE_HOURS`` (their worker died) as failed, their partial file removed."""
+    now = now or clock.now()
+    purged = stale = 0
+    old = ExportJob.objects.filter(finished_at__lt=now - timedelta(days=keep_days)).exclude(file_path="")
+    for pk, file_path in old.values_list("pk", "file_path"):
+        Path(file_path).unlink(missing_ok=True)
+        with transaction.atomic(durable=True):
+            purged += ExportJob.objects.filter(pk=pk).update(file_path="")
+    running = ExportJob.objects.filter(
+        state=ExportJob.State.RUNNING, started_at__lt=now - timedelta(hours=STALE_HOURS)
+    )
+    for pk, job_id, fmt in running.values_list("pk", "job_id", "format"):
+        (export_dir() / f"{job_id}.{fmt}.part").unlink(missing_ok=True)
+        with transaction.atomic(durable=True):
+            stale += ExportJob.objects.filter(pk=pk, state=ExportJob.State.RUNNING).update(
+                state=ExportJob.State.FAILED,
+                failure="the worker stopped before the file was complete",
+                finished_at=now,
+            )
+    return {"purged": purged, "stale": stale}
 
 
 def can_see_all_jobs(user) -> bool:
@@ -915,8 +948,8 @@ __all__ = [
     "CHUNK",
     "CONTENT_TYPES",
     "FORMATS",
+    "KEEP_DAYS",
     "KINDS",
-    "SYNC_MAX_ROWS",
     "SYSTEM",
     "ExportKind",
     "Listing",
@@ -926,6 +959,7 @@ __all__ = [
     "export_job_get",
     "export_job_run",
     "export_jobs_for",
+    "exports_tick",
     "job_as_dict",
     "kind_get",
     "kinds_for",
