@@ -374,3 +374,30 @@ def test_parse_time(text, expected):
 )
 def test_parse_date(text, expected):
     assert parse_date(text) == expected
+
+
+def test_the_taobao_fixtures_add_up():
+    """The README's hand computation, redone with the stdlib reader and Decimal."""
+    from decimal import Decimal
+
+    def clean(v: str) -> str:
+        return v.strip().removeprefix('="').removesuffix('"').lstrip("'")
+
+    orders = csv_rows(fixture_bytes("taobao_orders_gbk.csv"), "gbk")
+    items = csv_rows(fixture_bytes("taobao_items_gbk.csv"), "gbk")
+    h = [x.strip().replace("\u3000", "") for x in orders[0]]
+    listed: dict[str, Decimal] = {}
+    for r in items[1:]:
+        listed[clean(r[0])] = listed.get(clean(r[0]), Decimal(0)) + Decimal(r[2]) * int(r[3])
+    seen = set()
+    for r in orders[1:]:
+        o = dict(zip(h, r, strict=True))
+        no = clean(o["订单编号"])
+        seen.add(no)
+        payable, post = Decimal(o["买家应付货款"]), Decimal(o["买家应付邮费"])
+        total, paid, refund = Decimal(o["总金额"]), Decimal(o["买家实际支付金额"]), Decimal(o["退款金额"])
+        assert listed[no] - payable == (Decimal("10.00") if no.endswith("011") else 0), no
+        assert payable + post - total in (0, 10), no  # a shop coupon of 10.00 or none
+        assert paid == (total if o["订单付款时间"] else 0), no
+        assert refund <= paid and (o["订单状态"] != "交易关闭" or not paid or refund == paid), no
+    assert seen == NUMBERS
