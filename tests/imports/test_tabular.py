@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from laoke.core.errors import DomainError
@@ -401,3 +403,12 @@ def test_the_taobao_fixtures_add_up():
         assert paid == (total if o["订单付款时间"] else 0), no
         assert refund <= paid and (o["订单状态"] != "交易关闭" or not paid or refund == paid), no
     assert seen == NUMBERS
+
+
+@given(st.lists(st.text(alphabet="='\" \t\u3000\xa0\x1f\r\na1中", max_size=6), min_size=1, max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_csv_rows_are_cleaned_exactly_like_clean_cell(cells):
+    """read_table skips the call for plain cells: the shortcut must never change a result."""
+    from laoke.core.tabular import _clean_row
+
+    assert _clean_row(list(cells)) == [clean_cell(c) for c in cells]
