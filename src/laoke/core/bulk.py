@@ -46,22 +46,34 @@ def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence]) ->
             cur.execute(upsert)
             cur.execute(f"DELETE FROM {tmp}")  # noqa: S608
         return len(rows)
-    adapt = connection.ops.adapt_datetimefield_value
     marks = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {quote(table)} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
-    adapted: dict[datetime, str] = {}  # a chunk's rows share a few instants: adapt each once
+    with connection.cursor() as cur:
+        cur.executemany(sql, _sqlite_datetimes(rows))
+    return len(rows)
+
+
+def _sqlite_datetimes(rows: Sequence[Sequence]) -> list[tuple]:
+    """The rows with their datetimes as the ORM writes them on SQLite (text). Columns are
+    transposed once so that only the columns holding datetimes are touched (a chunk's rows share
+    a few instants: each is adapted once)."""
+    columns = list(zip(*rows, strict=True))
+    adapt = connection.ops.adapt_datetimefield_value
+    adapted: dict[datetime, str] = {}
 
     def value(v):
-        if isinstance(v, datetime):
-            if v not in adapted:
-                adapted[v] = adapt(v)
-            return adapted[v]
-        return v
+        if v is None:
+            return None
+        if v not in adapted:
+            adapted[v] = adapt(v)
+        return adapted[v]
 
-    params = [tuple(value(v) for v in row) for row in rows]
-    with connection.cursor() as cur:
-        cur.executemany(sql, params)
-    return len(rows)
+    touched = False
+    for i, col in enumerate(columns):
+        if any(issubclass(t, datetime) for t in set(map(type, col))):
+            columns[i] = tuple(map(value, col))
+            touched = True
+    return list(zip(*columns, strict=True)) if touched else [tuple(r) for r in rows]
 
 
 def _adapter():
@@ -85,9 +97,7 @@ def _adapter():
     return value
 
 
-def update_rows(
-    table: str, keys: Sequence[str], columns: Sequence[str], rows: Sequence[Sequence]
-) -> int:
+def update_rows(table: str, keys: Sequence[str], columns: Sequence[str], rows: Sequence[Sequence]) -> int:
     """``UPDATE table SET columns… WHERE keys…`` for each row (``(*column values, *key values)``),
     by ``executemany`` (one prepared statement; psycopg pipelines it). Returns the rows offered."""
     if not rows:
@@ -106,14 +116,16 @@ def model_rows(model, values: Sequence[dict]) -> tuple[list[str], list[tuple]]:
     """Columns and plain tuples for ``insert_rows`` from per-row ``{attname: value}`` dicts; every
     other concrete field (the primary key excepted) takes its model default. JSON values are
     serialised here, so the rows suit both databases."""
+    if not values:
+        return [], []
     fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.attname in values[0]]
-    defaults = {f.attname: f.get_default() for f in fields}  # "" for text fields, as the ORM
-    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    pairs = [(f.attname, f.get_default()) for f in fields]  # "" for text fields, as the ORM
+    json_at = [i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"]
     rows = []
     for v in values:
-        row = []
-        for f in fields:
-            x = v.get(f.attname, defaults[f.attname])
-            row.append(json.dumps(x, ensure_ascii=False) if f.attname in json_fields else x)
+        get = v.get
+        row = [get(a, d) for a, d in pairs]
+        for i in json_at:
+            row[i] = json.dumps(row[i], ensure_ascii=False)
         rows.append(tuple(row))
     return [f.column for f in fields], rows

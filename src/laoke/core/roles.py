@@ -128,4 +128,6 @@ SCOPES = {
     "campaigns:write": ("设计、审批、启停营销活动", "Design, approve, launch and stop campaigns"),
     "analytics:read": ("读取分析报表", "Read analytics reports"),
     "analytics:write": ("导入分析数据、拟合模型", "Import analytics data and fit models"),
+    "imports:read": ("读取导入任务", "Read import jobs"),
+    "imports:write": ("导入会员、订单、商品、券码", "Import members, orders, products and coupon codes"),
 }

@@ -15,9 +15,9 @@ from typing import Any
 
 from django.db import transaction
 
-from laoke.core import clock
+from laoke.core import clock, idempotency
 from laoke.core.audit import audit_write
-from laoke.core.errors import DomainError, RowError
+from laoke.core.errors import NOT_FOUND, DomainError, RowError
 from laoke.core.validation import check_length
 
 from . import error_codes as E
@@ -112,6 +112,7 @@ def import_job_create(
     mode: str = ImportJob.Mode.ALL,
     options: dict[str, Any] | None = None,
     actor=None,
+    idem: idempotency.Claim | None = None,
 ) -> ImportJob:
     """Store the upload and open a job (nothing is read or checked yet)."""
     if kind not in ImportKind.values:
@@ -189,11 +190,14 @@ def _set_state(job: ImportJob, state: str, **fields) -> None:
         setattr(job, k, v)
 
 
-def _parse_and_plan(job: ImportJob, progress: Progress):
+def _parse(job: ImportJob, progress: Progress, *, plan: bool):
+    """Read and validate the file(s); record the problems (and, for a check, the plan)."""
     progress("reading", 0, 1)
     parsed = parse_job(job)
-    progress("checking", 0, 1)
-    plan = plan_of(job, parsed)
+    fields: dict = {}
+    if plan:
+        progress("checking", 0, 1)
+        fields["plan"] = plan_of(job, parsed)
     errors = parsed.sorted_errors()
     _set_state(
         job,
@@ -202,20 +206,24 @@ def _parse_and_plan(job: ImportJob, progress: Progress):
         valid_rows=max(parsed.total_rows - parsed.bad_rows, 0),
         error_count=len(errors),
         errors=_problems(errors),
-        plan=plan,
+        **fields,
     )
     return parsed
 
 
 def import_job_check(*, job_id: str, progress: Progress | None = None) -> ImportJob:
     """The dry run: read and validate every row, say what an apply would do; write nothing else."""
+    return _check(job_id, progress)[0]
+
+
+def _check(job_id: str, progress: Progress | None):
     job = ImportJob.objects.get(job_id=job_id)
     if job.state not in (ImportJob.State.UPLOADED, ImportJob.State.CHECKED, ImportJob.State.CHECKING):
         raise DomainError(E.IMPORT_STATE, state=job.get_state_display())
     _set_state(job, ImportJob.State.CHECKING, started_at=clock.now())
     save = _progress_saver(job, progress)
     try:
-        _parse_and_plan(job, save)
+        parsed = _parse(job, save, plan=True)
     except DomainError as exc:
         _set_state(job, ImportJob.State.FAILED, failure=exc.message("en"), finished_at=clock.now())
         raise
@@ -223,13 +231,19 @@ def import_job_check(*, job_id: str, progress: Progress | None = None) -> Import
     with transaction.atomic(durable=True):
         _set_state(job, ImportJob.State.CHECKED)
         audit_write(action="import.check", obj=job, after={"plan": job.plan, "problems": job.error_count})
-    return job
+    return job, parsed
 
 
 def import_job_apply(*, job_id: str, progress: Progress | None = None) -> ImportJob:
     """Check again, then import (refused with IMPORT_HAS_ERRORS in "all or nothing" mode while the
     file has problems). A job that stopped half-way (applying, failed) runs again from the start:
     what it wrote is skipped, what depends on it is rebuilt."""
+    return _apply(job_id, progress, None)
+
+
+def _apply(job_id: str, progress: Progress | None, parsed):
+    """``parsed``: the check's reading of the file when the apply follows it in the same process
+    (the CLI) — the database parts are looked up again by the apply itself."""
     job = ImportJob.objects.get(job_id=job_id)
     if job.state == ImportJob.State.DONE:
         return job
@@ -238,7 +252,8 @@ def import_job_apply(*, job_id: str, progress: Progress | None = None) -> Import
     _set_state(job, ImportJob.State.APPLYING, started_at=clock.now(), failure="")
     save = _progress_saver(job, progress)
     try:
-        parsed = _parse_and_plan(job, save)
+        if parsed is None:
+            parsed = _parse(job, save, plan=False)
         result = apply(job, parsed, save)
     except DomainError as exc:
         state = (
@@ -262,14 +277,59 @@ def import_job_apply(*, job_id: str, progress: Progress | None = None) -> Import
     return job
 
 
+def import_job_remap(
+    *, job_id: str, mapping: dict | str | None, mode: str | None = None, actor=None
+) -> ImportJob:
+    """Change the column mapping (and the mode) of a job not yet imported; it must be checked again."""
+    with transaction.atomic(durable=True):
+        job = ImportJob.objects.select_for_update().filter(job_id=job_id).first()
+        if job is None:
+            raise DomainError(NOT_FOUND)
+        if job.state not in (ImportJob.State.UPLOADED, ImportJob.State.CHECKED):
+            raise DomainError(E.IMPORT_STATE, state=job.get_state_display())
+        if mode is not None and mode not in ImportJob.Mode.values:
+            raise DomainError(E.IMPORT_MODE_INVALID, field="mode")
+        before = {"mapping": job.mapping, "mode": job.mode}
+        job.mapping = _clean_mapping(job.kind, mapping)
+        job.mode = mode or job.mode
+        job.state = ImportJob.State.UPLOADED
+        job.save(update_fields=["mapping", "mode", "state"])
+        audit_write(
+            action="import.remap",
+            obj=job,
+            before=before,
+            after={"mapping": job.mapping, "mode": job.mode},
+            actor=actor,
+        )
+    return job
+
+
+def import_job_confirm(*, job_id: str, actor=None, idem: idempotency.Claim | None = None) -> ImportJob:
+    """The operator's go-ahead after the check: refused while a checked file has problems in
+    "all or nothing" mode. The apply itself runs in the background (``import_job_apply``)."""
+    with transaction.atomic(durable=True):
+        job = ImportJob.objects.select_for_update().filter(job_id=job_id).first()
+        if job is None:
+            raise DomainError(NOT_FOUND)
+        if job.state not in (ImportJob.State.CHECKED, ImportJob.State.FAILED):
+            raise DomainError(E.IMPORT_STATE, state=job.get_state_display())
+        if job.error_count and job.mode == ImportJob.Mode.ALL:
+            raise DomainError(E.IMPORT_HAS_ERRORS, count=job.error_count)
+        job.state, job.stage, job.done_units, job.total_units = ImportJob.State.APPLYING, "queued", 0, 0
+        job.save(update_fields=["state", "stage", "done_units", "total_units"])
+        audit_write(action="import.confirm", obj=job, after={"plan": job.plan}, actor=actor)
+        idempotency.complete(idem, job)
+    return job
+
+
 def import_file(*, dry_run: bool = False, progress: Progress | None = None, **create) -> ImportJob:
     """Create, check and (unless ``dry_run``, or the check found problems in "all or nothing"
     mode) apply, in this process: the CLI and benchmarks."""
     job = import_job_create(**create)
-    job = import_job_check(job_id=job.job_id, progress=progress)
+    job, parsed = _check(job.job_id, progress)
     if dry_run or (job.error_count and job.mode == ImportJob.Mode.ALL):
         return job
-    return import_job_apply(job_id=job.job_id, progress=progress)
+    return _apply(job.job_id, progress, parsed)
 
 
 # --- saved mappings -------------------------------------------------------------------------------
@@ -310,8 +370,6 @@ def import_mapping_delete(*, mapping_id: int, actor=None) -> None:
     with transaction.atomic(durable=True):
         mapping = ImportMapping.objects.select_for_update().filter(pk=mapping_id).first()
         if mapping is None:
-            from laoke.core.errors import NOT_FOUND
-
             raise DomainError(NOT_FOUND)
         audit_write(
             action="import.mapping_delete",
