@@ -412,3 +412,44 @@ def test_csv_rows_are_cleaned_exactly_like_clean_cell(cells):
     from laoke.core.tabular import _clean_row
 
     assert _clean_row(list(cells)) == [clean_cell(c) for c in cells]
+
+
+# --- the older readers now built on read_table (analytics.external, analytics.traffic) ------------
+
+
+@pytest.mark.django_db
+def test_page_views_in_gbk_with_spreadsheet_guards():
+    from laoke.analytics import traffic
+    from laoke.analytics.models import PageView
+
+    data = (
+        "Member_Ref ,session,ts,page,referrer\r\n"
+        '\'13900000001,="0001",2026/3/1 10:00,/首页,\r\n'
+        "\r\n"
+        "x,s2,2026-03-01T10:00:00,/列表\r\n"  # one cell short: the header has five
+    ).encode("gbk")
+    result = traffic.pageviews_import(data=data, now=datetime(2026, 3, 10, tzinfo=UTC), skip_invalid=True)
+    assert [(e.row, e.error.code) for e in result.errors] == [(4, "ANALYTICS_PAGEVIEW_COLUMNS")]
+    assert result.errors[0].params == {"found": 4, "expected": 5}
+    view = PageView.objects.get()
+    assert (view.member_ref, view.session, view.page) == ("13900000001", "0001", "/首页")
+    with pytest.raises(DomainError) as exc:
+        traffic.pageviews_import(data=data + b"y,s3,\xff\xfe,/\r\n", now=datetime(2026, 3, 10, tzinfo=UTC))
+    assert exc.value.code == "ANALYTICS_PAGEVIEW_ENCODING" and exc.value.details["rows"] == [5]
+
+
+@pytest.mark.django_db
+def test_an_external_campaign_from_xlsx_and_gbk():
+    from laoke.analytics.external import external_campaign_import
+    from laoke.analytics.models import ExternalOrder
+
+    contacts = "member_ref,ARM,contacted_at\nA1,sms,2026-06-01\nA2,control,2026-06-01 09:30:00\n"
+    orders = "member_ref,ordered_at,amount\n'A1,2026/6/3 10:00,￥12.50\n"
+    summary = external_campaign_import(
+        name="表格导入",
+        contacts=io.BytesIO(as_xlsx(contacts.encode(), "utf-8")),
+        orders=io.BytesIO(orders.encode("gbk")),
+    )
+    assert (summary["contacts"], summary["orders"], summary["arms"]) == (2, 1, {"control": 1, "sms": 1})
+    order = ExternalOrder.objects.get()
+    assert order.amount_fen == 1250 and order.ordered_at == datetime(2026, 6, 3, 2, tzinfo=UTC)

@@ -10,7 +10,8 @@ ANALYTICS_PAGEVIEW_ENCODING.
   CSV record number, the header being row 1 — the line number when no field holds a line break),
   the column, the value and a stable code (``error_codes_behaviour``). By default the import is
   all or nothing: one bad row and nothing is written. ``skip_invalid=True`` imports the good rows.
-- ``ts`` is ISO 8601; a time without an offset is shop time (Asia/Shanghai). Stored in UTC.
+- ``ts`` is ISO 8601 or as Excel writes it (2026/3/1 10:00), read by ``core.tabular.parse_time``;
+  a time without an offset is shop time (Asia/Shanghai). Stored in UTC.
 - Rows go in chunks of 2,000 (one short transaction each, ARCHITECTURE rule 3) tagged with a job id,
   through ``core.bulk.insert_rows``: ``ON CONFLICT DO NOTHING`` on the unique (session, ts, page),
   so importing the same file again — or resuming after a crash — adds nothing twice.
@@ -47,7 +48,7 @@ from django.db import transaction
 from laoke.core import clock
 from laoke.core.bulk import insert_rows
 from laoke.core.errors import DomainError, ErrorCode
-from laoke.core.tabular import Table, read_table
+from laoke.core.tabular import Table, parse_time, read_table
 from laoke.members.models import Member, MemberRef
 from laoke.members.validation import normalize_mobile
 
@@ -118,14 +119,6 @@ class ImportResult:
         }
 
 
-def _parse_ts(raw: str, tz) -> datetime | None:
-    try:
-        dt = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
-
-
 def _read(data: bytes) -> Table:
     """The file as a table; ANALYTICS_PAGEVIEW_ENCODING when it (or any of its lines) cannot be
     decoded — the page views are all or nothing about what they say."""
@@ -146,7 +139,6 @@ def _validate(table: Table, result: ImportResult) -> list[tuple[str, str, dateti
     if missing:
         raise DomainError(ANALYTICS_PAGEVIEW_HEADER, field="header", missing=",".join(missing))
     pos = {c: names.index(c) for c in COLUMNS}
-    tz = clock.shop_tz()
     good = []
     errors = 0
 
@@ -175,7 +167,7 @@ def _validate(table: Table, result: ImportResult) -> list[tuple[str, str, dateti
             elif c in MAX_LEN and len(v) > MAX_LEN[c]:
                 fail(RowError(n, c, v[:80], ANALYTICS_PAGEVIEW_VALUE_TOO_LONG, {"max": MAX_LEN[c]}))
                 bad = True
-        ts = _parse_ts(values["ts"], tz) if values["ts"] else None
+        ts = parse_time(values["ts"]) if values["ts"] else None
         if values["ts"] and ts is None:
             fail(RowError(n, "ts", values["ts"][:80], ANALYTICS_PAGEVIEW_TS_INVALID))
             bad = True

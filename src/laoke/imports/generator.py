@@ -50,57 +50,18 @@ END = date(2026, 11, 1)  # generated orders lie in the three years before this d
 START = date(2023, 11, 1)
 DAYS = (END - START).days
 
-ORDER_HEADERS = (
-    "订单编号 ",  # trailing space
-    "买家会员名\u3000",  # ideographic space
-    "买家支付宝账号",
-    "支付单号",
-    "买家应付货款",
-    "买家应付邮费",
-    "买家支付积分",
-    "总金额",
-    "返点积分",
-    "买家实际支付金额",
-    "买家实际支付积分",
-    "订单状态",
-    "买家留言",
-    "收货人姓名",
-    "收货地址 ",
-    "运送方式",
-    "联系电话 ",
-    "联系手机",
-    "订单创建时间",
-    "订单付款时间 ",
-    "宝贝标题 ",
-    "宝贝种类",
-    "物流单号 ",
-    "物流公司",
-    "订单备注",
-    "宝贝总数量  ",
-    "店铺Ｉｄ",  # full-width letters (NFKC: 店铺Id)
-    "店铺名称",
-    "订单关闭原因",
-    "卖家服务费",
-    "是否手机订单",
-    "确认收货时间",
-    "打款商家金额",
-    "退款金额",
-    "",
-    "",  # empty trailing columns
+# As the seller centre writes them, with the quirks: trailing ASCII and ideographic (U+3000)
+# spaces, full-width 店铺Ｉｄ, two empty trailing columns; normalize_header folds them all.
+ORDER_HEADERS = tuple(
+    "订单编号 ,买家会员名\u3000,买家支付宝账号,支付单号,买家应付货款,买家应付邮费,买家支付积分,总金额,返点积分,"
+    "买家实际支付金额,买家实际支付积分,订单状态,买家留言,收货人姓名,收货地址 ,运送方式,联系电话 ,联系手机,"
+    "订单创建时间,订单付款时间 ,宝贝标题 ,宝贝种类,物流单号 ,物流公司,订单备注,宝贝总数量  ,店铺Ｉｄ,店铺名称,"
+    "订单关闭原因,卖家服务费,是否手机订单,确认收货时间,打款商家金额,退款金额,,".split(",")
 )
-ITEM_HEADERS = (
-    "主订单编号",
-    "标题 ",
-    "价格",
-    "购买数量",
-    "外部系统编号",
-    "商品属性",
-    "套餐信息",
-    "备注",
-    "订单状态",
-    "商家编码 ",
-    "退款状态",
-    "",
+ITEM_HEADERS = tuple(
+    "主订单编号,标题 ,价格,购买数量,外部系统编号,商品属性,套餐信息,备注,订单状态,商家编码 ,退款状态,".split(
+        ","
+    )
 )
 
 SUCCESS = "交易成功"
@@ -113,21 +74,8 @@ REFUNDED = "退款成功"
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁沈"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力斌宇浩凯婷雪琳晨欣怡子涵梓轩一诺思远雨桐佳慧"
-NICK_WORDS = (
-    "tb",
-    "jd_",
-    "小鱼儿",
-    "快乐的猫",
-    "lucy_",
-    "阿宝",
-    "sunny",
-    "海边的风",
-    "木子",
-    "yoyo",
-    "静静",
-    "王小二",
-    "candy_",
-    "大橙子",
+NICK_WORDS = tuple(
+    "tb jd_ 小鱼儿 快乐的猫 lucy_ 阿宝 sunny 海边的风 木子 yoyo 静静 王小二 candy_ 大橙子".split()
 )
 # (province city district, streets, postcode, remote?)
 PLACES = (
@@ -574,18 +522,8 @@ def xlsx_bytes(rows, *, title: str = "Sheet1") -> bytes:
 
 MEMBER_HEADERS = ("会员编号", "手机号", "姓名", "性别", "生日", "邮箱", "地址", "注册时间", "备注")
 PRODUCT_HEADERS = ("商家编码", "商品名称", "售价", "成本价", "分类", "可退货")
-ORDER_LINE_HEADERS = (
-    "订单编号",
-    "手机号",
-    "会员编号",
-    "付款时间",
-    "商家编码",
-    "商品名称",
-    "数量",
-    "单价",
-    "实付金额",
-    "运费",
-    "退货数量",
+ORDER_LINE_HEADERS = tuple(
+    "订单编号,手机号,会员编号,付款时间,商家编码,商品名称,数量,单价,实付金额,运费,退货数量".split(",")
 )
 COUPON_HEADERS = ("券码", "手机号")
 
