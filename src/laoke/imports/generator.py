@@ -25,7 +25,9 @@ Money (fen internally, yuan with two decimals in the file): list = Σ 价格 × 
 买家应付货款 = list − a seller's price change (sometimes); 买家实际支付金额 = 买家应付货款 − a shop
 coupon (sometimes) + 买家应付邮费; 总金额 = 买家实际支付金额 (for an unpaid order 总金额 is what was
 due and 买家实际支付金额 is 0.00). Dates: the three years before 2026-11-01, growing, with spikes on
-Double 11 (most at midnight) and 618. About 1.5 items per order and N/2.5 distinct buyers.
+Double 11 (a third of it in the midnight hour) and 618. About 1.5 items per order and N/2.5
+distinct buyers, many with several orders. ``xlsx=True`` writes the same rows as xlsx (openpyxl
+write-only; numbers and times typed as Excel keeps them, see :func:`excel_value`).
 
 **Generic** (:func:`generic_files`): members, products, orders and coupon codes with the Chinese
 header aliases of ``imports.fields``; record *i* of a kind depends only on (seed, i), so files
