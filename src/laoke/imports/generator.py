@@ -332,7 +332,7 @@ def _taobao_files(
     clock = _Clock()
     order_rows, item_rows = [], []
     number = 2847_0000_0000_0000_000 + seed % 1000 * 10**12
-    line_counts = (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 4)  # mean 1.55
+    line_counts = (1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 4)  # mean 1.5
     coupons = (300, 500, 1000, 2000)
     postages = (600, 800, 1000)
     append_order, append_item = order_rows.append, item_rows.append
