@@ -391,7 +391,7 @@ _TIME_FORMATS = (
 
 
 def parse_time(value: str) -> datetime | None:
-    """A timestamp as shops write it, read in shop time (aware, UTC) — or None. ISO 8601 with an
+    """A timestamp as shops write it, aware (naive text is shop time) — or None. ISO 8601 with an
     offset is honoured; 2026/11/11 1:02:03 (Excel) and a date alone (midnight) are accepted."""
     from laoke.core.clock import shop_tz
 
