@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from laoke.core.bulk import values_in
 from laoke.members.bulk import _members_insert, _refs_insert
 from laoke.members.models import Member, MemberRef
 from laoke.members.validation import ParsedAddress, parse_addresses_lenient
@@ -66,21 +67,17 @@ class Resolution:
         return self.member_of.get(k)
 
 
-def _lookup(model_qs, column: str, values: list[str], value_column: str) -> dict:
-    out: dict = {}
-    for i in range(0, len(values), CHUNK):
-        out.update(
-            model_qs.filter(**{f"{column}__in": values[i : i + CHUNK]}).values_list(column, value_column)
-        )
-    return out
+def _lookup(model, column: str, values: list[str], value_column: str, **where) -> dict:
+    rows = values_in(model, column, values, [column, value_column, *where])
+    return {r[0]: r[1] for r in rows if all(r[2 + i] == v for i, v in enumerate(where.values()))}
 
 
 def buyers_resolve(buyers: list[Buyer], *, ref_source: str) -> Resolution:
     """Match the buyers to members (reads only); the rest are ``pending``."""
     mobiles = sorted({b.mobile for b in buyers if b.mobile})
     refs = sorted({b.ref for b in buyers if b.ref})
-    by_mobile = _lookup(Member.objects.all(), "mobile", mobiles, "pk")
-    by_ref = _lookup(MemberRef.objects.filter(source=ref_source), "external_id", refs, "member_id")
+    by_mobile = _lookup(Member, "mobile", mobiles, "id")
+    by_ref = _lookup(MemberRef, "external_id", refs, "member_id", source=ref_source)
     res = Resolution(member_of={}, pending={}, alias={}, known_refs=set(by_ref))
     for b in buyers:
         if b.mobile and b.ref and b.ref not in by_ref:

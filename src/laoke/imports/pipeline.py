@@ -24,13 +24,13 @@ from django.db import transaction
 from laoke.catalog.models import Product
 from laoke.core import clock
 from laoke.core.audit import audit_write
-from laoke.core.bulk import insert_rows, model_rows
+from laoke.core.bulk import insert_rows, model_rows, values_in
 from laoke.core.errors import DomainError
 from laoke.core.tabular import Table, read_table
 from laoke.members.models import Member
 from laoke.orders.importing import _orders_insert
 from laoke.orders.models import Order
-from laoke.orders.rebuild import _stats_rebuild, tier_events
+from laoke.orders.rebuild import _stats_rebuild
 from laoke.promotions.models import Coupon
 from laoke.tiers.replay import _tiers_replay
 
@@ -99,12 +99,7 @@ def _member_source(kind: str) -> str:
 
 
 def _existing(model, column: str, values: list[str]) -> set[str]:
-    out: set[str] = set()
-    for i in range(0, len(values), CHUNK):
-        out |= set(
-            model.objects.filter(**{f"{column}__in": values[i : i + CHUNK]}).values_list(column, flat=True)
-        )
-    return out
+    return {v for (v,) in values_in(model, column, values, [column])}
 
 
 # --- check ---------------------------------------------------------------------------------------
@@ -261,9 +256,9 @@ class Applier:
         moved = 0
         for part in self.chunks(members, "statistics"):
             with transaction.atomic(durable=True):
-                _stats_rebuild(part)
+                events = _stats_rebuild(part)
                 moved += _tiers_replay(
-                    tier_events(part), reason=f"import {self.job.job_id}", job_id=self.job.job_id
+                    events, reason=f"import {self.job.job_id}", job_id=self.job.job_id
                 ).moved
         self.result.update(members_rebuilt=len(members), tiers_raised=moved)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from laoke.core.audit import audit_write
-from laoke.core.bulk import insert_rows, model_rows
+from laoke.core.bulk import insert_rows, model_rows, values_in
 
 from .models import LifecycleEvent, Member, MemberRef
 
@@ -48,7 +48,7 @@ def _members_insert(profiles: Sequence[dict], *, source: str, now: datetime, job
         ]
         columns, rows = model_rows(Member, part)
         insert_rows(Member._meta.db_table, columns, rows)
-        by_code = dict(Member.objects.filter(code__in=[p["code"] for p in part]).values_list("code", "pk"))
+        by_code = dict(values_in(Member, "code", [p["code"] for p in part], ["code", "id"]))
         lost = [p["mobile"] for p in part if p["code"] not in by_code and p.get("mobile")]
         by_mobile = dict(Member.objects.filter(mobile__in=lost).values_list("mobile", "pk")) if lost else {}
         new_ids = []

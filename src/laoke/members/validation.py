@@ -165,10 +165,10 @@ def parse_addresses_lenient(raws: list[str]) -> list[ParsedAddress | None]:
     out: list[ParsedAddress | None] = [None] * len(texts)
     if not wanted:
         return out
-    frame = _cpca_transform([cleaned[i] for i in wanted])
+    records = _cpca_transform([cleaned[i] for i in wanted]).to_dict("records")
     for j, i in enumerate(wanted):
         try:
-            out[i] = _parsed(texts[i], cleaned[i], frame.iloc[j], "address")
+            out[i] = _parsed(texts[i], cleaned[i], records[j], "address")
         except DomainError:
             out[i] = None
     return out

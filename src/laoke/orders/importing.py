@@ -11,12 +11,13 @@ number that exists already is skipped, so running a chunk twice writes nothing t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
 
-from laoke.core.bulk import insert_rows, model_rows
+from laoke.core.bulk import JsonText, insert_rows, model_rows, values_in
 
 from .models import Order, OrderLine, OrderStatus, PaymentMethod, Refund, RefundLine
 
@@ -102,7 +103,7 @@ def _order_values(o: OrderIn, job_id: str) -> dict:
         "payment_method": PaymentMethod.ONLINE if total else PaymentMethod.NONE,
         "payment_ref": o.payment_ref[:64],
         "refunded_fen": refunded,
-        "explanation": {"imported": job_id},
+        "explanation": JsonText(json.dumps({"imported": job_id})),
         "note": o.note[:255],
         "import_job": job_id,
         "paid_at": o.paid_at,
@@ -145,7 +146,7 @@ def _orders_insert(orders: list[OrderIn], *, job_id: str) -> list[str]:
         raise RuntimeError("_orders_insert needs the caller's transaction")
     if not orders:
         return []
-    taken = set(Order.objects.filter(number__in=[o.number for o in orders]).values_list("number", flat=True))
+    taken = {n for (n,) in values_in(Order, "number", [o.number for o in orders], ["number"])}
     fresh = [o for o in orders if o.number not in taken]
     if not fresh:
         return []

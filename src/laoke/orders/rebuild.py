@@ -62,9 +62,10 @@ class RebuildReport:
     repaired: int = 0
 
 
-def expected(member_ids: list[int]) -> dict[int, Figures]:
+def expected(member_ids: list[int], events: dict[int, list[Event]] | None = None) -> dict[int, Figures]:
     """The figures the orders and refunds of ``member_ids`` give (plain value queries: this runs
-    over every member an import touched)."""
+    over every member an import touched). With ``events`` given, each member's orders and refunds
+    are also collected there for ``tiers.replay`` (one read for both)."""
     out: dict[int, Figures] = defaultdict(Figures)
     months: dict = {}  # a paid_at's month, computed once per shop day
 
@@ -87,6 +88,8 @@ def expected(member_ids: list[int]) -> dict[int, Figures]:
         m = f.months[month(at)]
         m[0] += net
         m[1] += 1
+        if events is not None:
+            events[member_id].append(Event(at, net, 1, True))
     lines = OrderLine.objects.filter(
         order__member_id__in=member_ids, order__paid_at__isnull=False, category_id__isnull=False
     )
@@ -108,6 +111,8 @@ def expected(member_ids: list[int]) -> dict[int, Figures]:
         if completes:
             f.order_count -= 1
             m[1] -= 1
+        if events is not None:
+            events[member_id].append(Event(at, -net, -1 if completes else 0, False))
     refund_lines = RefundLine.objects.filter(refund__order__member_id__in=member_ids)
     for member_id, category_id, net, qty, discounts in refund_lines.values_list(
         "refund__order__member_id", "line__category_id", "net_fen", "quantity", "discounts"
@@ -169,7 +174,11 @@ def _stats_write(figures: dict[int, Figures], member_ids: list[int]) -> None:
             for f in [figures.get(mid, empty)]
         ],
     )
-    MemberMonthStats.objects.filter(member_id__in=member_ids).update(spend_fen=0, orders=0)
+    # Month buckets: most members of an import have none yet — insert theirs with the figures;
+    # update the buckets that exist (they may hold recharges) and clear the ones no longer earned.
+    existing = set(
+        MemberMonthStats.objects.filter(member_id__in=member_ids).values_list("member_id", "month")
+    )
     month_rows = [
         (mid, month, spend, orders)
         for mid in member_ids
@@ -179,15 +188,24 @@ def _stats_write(figures: dict[int, Figures], member_ids: list[int]) -> None:
     insert_rows(
         MemberMonthStats._meta.db_table,
         ["member_id", "month", "spend_fen", "recharge_fen", "orders"],
-        [(mid, month, 0, 0, 0) for mid, month, _s, _o in month_rows],
+        [
+            (mid, month, spend, 0, orders)
+            for mid, month, spend, orders in month_rows
+            if (mid, month) not in existing
+        ],
     )
+    earned = {(mid, month) for mid, month, _s, _o in month_rows}
     update_rows(
         MemberMonthStats._meta.db_table,
         ["member_id", "month"],
         ["spend_fen", "orders"],
-        [(spend, orders, mid, month) for mid, month, spend, orders in month_rows],
+        [(spend, orders, mid, month) for mid, month, spend, orders in month_rows if (mid, month) in existing]
+        + [(0, 0, mid, month) for mid, month in existing - earned],
     )
-    MemberMonthStats.objects.filter(member_id__in=member_ids, spend_fen=0, orders=0, recharge_fen=0).delete()
+    if existing - earned:
+        MemberMonthStats.objects.filter(
+            member_id__in=member_ids, spend_fen=0, orders=0, recharge_fen=0
+        ).delete()
     MemberCategoryStats.objects.filter(member_id__in=member_ids).delete()
     insert_rows(
         MemberCategoryStats._meta.db_table,
@@ -215,12 +233,15 @@ def _stats_lock(member_ids: list[int]) -> None:
     )
 
 
-def _stats_rebuild(member_ids: list[int]) -> None:
+def _stats_rebuild(member_ids: list[int]) -> dict[int, list[Event]]:
     """Recompute and write the order-derived statistics of ``member_ids`` (≤ a few thousand) inside
-    the caller's transaction (imports, after their orders are in)."""
+    the caller's transaction (imports, after their orders are in). Returns the members' order
+    history for ``tiers.replay``."""
     member_ids = sorted(set(member_ids))
     _stats_lock(member_ids)
-    _stats_write(expected(member_ids), member_ids)
+    events: dict[int, list[Event]] = defaultdict(list)
+    _stats_write(expected(member_ids, events), member_ids)
+    return events
 
 
 def stats_rebuild(
@@ -246,17 +267,3 @@ def stats_rebuild(
                 _stats_write(want, wrong)
                 report.repaired += len(wrong)
     return report
-
-
-def tier_events(member_ids: list[int]) -> dict[int, list[Event]]:
-    """Each member's orders (at payment) and refunds (when made), for ``tiers.replay``."""
-    out: dict[int, list[Event]] = defaultdict(list)
-    paid = Order.objects.filter(member_id__in=member_ids, paid_at__isnull=False)
-    for member_id, at, net in paid.values_list("member_id", "paid_at", "goods_net_fen"):
-        out[member_id].append(Event(at, net, 1, True))
-    refunds = Refund.objects.filter(order__member_id__in=member_ids)
-    for member_id, at, net, completes in refunds.values_list(
-        "order__member_id", "created_at", "goods_net_fen", "completes_order"
-    ):
-        out[member_id].append(Event(at, -net, -1 if completes else 0, False))
-    return out
