@@ -315,6 +315,11 @@ class Cells:
     errors: list[RowError]
     headers: dict[str, str] = field(default_factory=dict)  # field → the header shown in errors
 
+    def __post_init__(self):
+        from laoke.core.clock import shop_tz
+
+        self.tz = shop_tz()
+
     def error(self, row: int, fld: str, value: str, code: ErrorCode, **params) -> None:
         column = self.headers.get(fld, fld)
         self.errors.append(RowError(self.file, row, column, value, code, tuple(params.items())))
@@ -336,7 +341,7 @@ class Cells:
             if required:
                 self.error(row, fld, value, ROW_REQUIRED)
             return None
-        parsed = parse_time(value)
+        parsed = parse_time(value, self.tz)
         if parsed is None:
             self.error(row, fld, value, ROW_DATETIME)
         return parsed
@@ -390,12 +395,11 @@ _TIME_FORMATS = (
 )
 
 
-def parse_time(value: str) -> datetime | None:
-    """A timestamp as shops write it, aware (naive text is shop time) — or None. ISO 8601 with an
-    offset is honoured; 2026/11/11 1:02:03 (Excel) and a date alone (midnight) are accepted."""
-    from laoke.core.clock import shop_tz
-
-    text = unicodedata.normalize("NFKC", value).strip()
+def parse_time(value: str, tz=None) -> datetime | None:
+    """A timestamp as shops write it, read in shop time (``tz``: the shop's zone, looked up when
+    not given) — or None. ISO 8601 with an offset is honoured; 2026/11/11 1:02:03 (Excel) and a
+    date alone (midnight) are accepted."""
+    text = value.strip() if value.isascii() else unicodedata.normalize("NFKC", value).strip()
     if not text:
         return None
     try:
@@ -411,7 +415,11 @@ def parse_time(value: str) -> datetime | None:
         if parsed is None:
             return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=shop_tz())
+        if tz is None:
+            from laoke.core.clock import shop_tz
+
+            tz = shop_tz()
+        parsed = parsed.replace(tzinfo=tz)
     if not 1990 <= parsed.year <= 2100:
         return None
     return parsed
@@ -432,6 +440,15 @@ _YUAN = re.compile(r"^(\d{1,12})(?:\.(\d{1,2})0*)?$")
 
 def parse_yuan(value: str) -> int | None:
     """'1,299.5' / '¥1299.50' / '１２９９．５' → 129950 fen; negative or more than 2 decimals → None."""
+    whole, dot, frac = value.partition(".")
+    if (
+        whole.isdigit()
+        and whole.isascii()
+        and len(whole) <= 12
+        and (not dot or (frac.isdigit() and frac.isascii()))
+    ):
+        if len(frac) <= 2 or not frac[2:].strip("0"):  # the usual cell: '129.50'
+            return int(whole) * 100 + int((frac[:2] or "0").ljust(2, "0"))
     text = unicodedata.normalize("NFKC", value).strip().lstrip("¥").replace(",", "").strip()
     if text.startswith("."):
         text = "0" + text
