@@ -12,9 +12,9 @@ from collections import defaultdict
 
 from laoke.catalog.models import Category
 from laoke.core.clock import today
-from laoke.core.errors import DomainError
+from laoke.core.errors import DomainError, RowError
 from laoke.core.models import Store
-from laoke.core.tabular import Cells, Table
+from laoke.core.tabular import ROW_HEADER_MISSING, Cells, Table
 from laoke.members.validation import (
     check_birthday,
     normalize_email,
@@ -40,8 +40,14 @@ FALSE = {"0", "n", "no", "false", "否", "不可", "不"}
 def _index(
     table: Table, kind: str, mapping: dict[str, str], parsed: Parsed
 ) -> tuple[dict[str, int], Cells] | None:
-    required = {f.name for f in FIELDS[kind] if f.required}
-    index, errors = table.index(mapping, required)
+    """Column positions of the mapped fields; a required field the file lacks (its mapped header,
+    or with no mapping its usual header) is a ROW_HEADER_MISSING of row 1."""
+    fields = FIELDS[kind]
+    index, errors = table.index(mapping, set())
+    for f in fields:
+        if f.required and f.name not in index:
+            shown = mapping.get(f.name) or next((a for a in f.aliases if not a.isascii()), f.name)
+            errors.append(RowError(table.name, 1, shown, "", ROW_HEADER_MISSING))
     parsed.errors.extend(table.problems)
     parsed.errors.extend(errors)
     if errors:
