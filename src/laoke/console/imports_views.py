@@ -197,7 +197,9 @@ def plan_lines(plan: dict[str, Any]) -> list[str]:
 
 
 def result_lines(result: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [(str(RESULT_LABELS.get(k, k)), v) for k, v in result.items()]
+    """The result's figures in the order of ``RESULT_LABELS`` (unknown keys last, raw)."""
+    known = [(str(label), result[k]) for k, label in RESULT_LABELS.items() if k in result]
+    return known + [(k, v) for k, v in result.items() if k not in RESULT_LABELS]
 
 
 def _summary(job: ImportJob) -> str:
