@@ -103,6 +103,7 @@ for _app in (
     "channels",
     "campaigns",
     "analytics",
+    "imports",
 ):
     _rows = importlib.import_module(f"tests.{_app}.permission_matrix").EXPECTED
     assert not set(_rows) & set(EXPECTED), f"{_app} re-classifies endpoints"
