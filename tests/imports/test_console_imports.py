@@ -216,6 +216,52 @@ def test_members_file_mapping_changed_saved_and_imported(
     assert m.notes == "浙江省 杭州市 西湖区 文三路20号"  # the address column, not 备注 (老客户)
 
 
+def test_upload_options_coupon_template_and_refusals(client, marketer, django_capture_on_commit_callbacks):
+    from laoke.promotions.services import coupon_template_create
+
+    page = client.get(reverse("imports_new")).content.decode()
+    assert "宝贝标题" in page and "外部系统编号" in page  # the Taobao columns read (decision 0029)
+    assert 'data-testid="mode-all" checked' in page  # all or nothing by default
+
+    # Options: points and a welcome text for a Taobao report; a coupon-only field is ignored.
+    _r, job = _upload(
+        client,
+        django_capture_on_commit_callbacks,
+        "taobao",
+        "taobao_orders_gbk.csv",
+        award_points="1",
+        notify_text=" 欢迎光临 ",
+        template_id="7",
+        mode="valid",
+    )
+    assert job.options == {"award_points": True, "notify_text": "欢迎光临"} and job.mode == "valid"
+
+    # Coupon codes need an active template: refused with the service's message, no job.
+    before = ImportJob.objects.count()
+    with open(fixture_path("coupons.csv"), "rb") as f:
+        r = client.post(reverse("imports_new"), {"kind": "coupons", "mode": "all", "file": f}, follow=True)
+    assert ImportJob.objects.count() == before
+    assert [str(m) for m in r.context["messages"]] == ["导入券码须选择一个有效的优惠券模板"]
+    tpl = coupon_template_create(
+        data={"name": "导入券", "kind": "fixed", "amount_off_fen": 500, "valid_days": 30}
+    )
+    assert "导入券" in client.get(reverse("imports_new")).content.decode()
+    r, job = _upload(
+        client,
+        django_capture_on_commit_callbacks,
+        "coupons",
+        "coupons.csv",
+        template_id=str(tpl.pk),
+        award_points="1",
+    )
+    assert r["Location"] == reverse("imports_mapping", args=[job.job_id])
+    assert job.options == {"template_id": tpl.pk}  # points are not an option of coupon codes
+
+    # No file: the form says so.
+    r = client.post(reverse("imports_new"), {"kind": "members", "mode": "all"})
+    assert r.status_code == 200 and ImportJob.objects.count() == before + 1
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_console_pages_by_role(role, staff, client):
     client.force_login(staff(role))
