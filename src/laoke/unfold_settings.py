@@ -285,6 +285,23 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Import and export"),
+                "items": [
+                    {
+                        "title": _("Import"),
+                        "icon": "upload",
+                        "link": reverse_lazy("imports_list"),
+                        "permission": _perm("imports.view_importjob"),
+                    },
+                    {
+                        "title": _("Exports"),
+                        "icon": "download",
+                        "link": reverse_lazy("exports_list"),
+                        "permission": _perm("imports.view_exportjob"),
+                    },
+                ],
+            },
+            {
                 "title": _("System"),
                 "items": [
                     {

@@ -188,3 +188,35 @@ def test_dry_run_writes_nothing_but_says_what_would_happen():
     assert job.plan["refunds_new"] == 2 and job.plan["lines_new"] == 12
     # buyers: 9 identified orders, the repeat buyer twice → 8 people, none known yet
     assert (job.plan["members_new"], job.plan["members_matched"]) == (8, 0)
+
+
+def test_an_interrupted_import_resumes_and_ends_as_if_run_once(monkeypatch):
+    """The worker dies after the orders are in but before statistics: the tick marks the job
+    failed; confirming it again skips what was written and finishes the rest."""
+    from datetime import timedelta
+
+    from laoke.core import clock
+    from laoke.imports import pipeline
+    from laoke.imports.models import ImportJob
+    from laoke.imports.services import import_job_apply, import_job_confirm, imports_tick
+    from laoke.orders.rebuild import stats_rebuild
+
+    def crash(self):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(pipeline.Applier, "rebuild", crash)
+    job = _taobao(dry_run=True)
+    import_job_confirm(job_id=job.job_id)
+    with pytest.raises(SystemExit):
+        import_job_apply(job_id=job.job_id)
+    ImportJob.objects.filter(pk=job.pk).update(state="applying")  # as a killed worker leaves it
+    assert Order.objects.count() == 10 and not MemberStats.objects.exists()
+    assert imports_tick(clock.now() + timedelta(hours=1)) == 1
+    assert ImportJob.objects.get(pk=job.pk).state == "failed"
+    monkeypatch.undo()
+    import_job_confirm(job_id=job.job_id)
+    done = import_job_apply(job_id=job.job_id)
+    assert done.state == "done" and done.result["orders_created"] == 0 and done.result["members_rebuilt"] == 8
+    assert Order.objects.count() == 10
+    report = stats_rebuild()
+    assert report.members == 8 and report.differing == []  # statistics as if imported in one go

@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -320,6 +321,33 @@ def import_job_confirm(*, job_id: str, actor=None, idem: idempotency.Claim | Non
         audit_write(action="import.confirm", obj=job, after={"plan": job.plan}, actor=actor)
         idempotency.complete(idem, job)
     return job
+
+
+STALE_AFTER = timedelta(minutes=30)
+
+
+def imports_tick(now: datetime) -> int:
+    """A check or an import whose worker stopped (no progress saved for ``STALE_AFTER``) is marked
+    failed, so the console shows it and the operator can run it again (confirm): what it wrote is
+    skipped, the rest is done. Returns the jobs marked."""
+    stale = ImportJob.objects.filter(
+        state__in=(ImportJob.State.CHECKING, ImportJob.State.APPLYING), heartbeat_at__lt=now - STALE_AFTER
+    )
+    marked = 0
+    for job in stale:
+        with transaction.atomic(durable=True):
+            if ImportJob.objects.filter(pk=job.pk, state=job.state).update(
+                state=ImportJob.State.FAILED
+                if job.state == ImportJob.State.APPLYING
+                else ImportJob.State.UPLOADED,
+                failure="interrupted: no progress since " + job.heartbeat_at.isoformat(),
+                finished_at=now,
+            ):
+                audit_write(
+                    action="import.interrupted", obj=job, after={"stage": job.stage, "done": job.done_units}
+                )
+                marked += 1
+    return marked
 
 
 def import_file(*, dry_run: bool = False, progress: Progress | None = None, **create) -> ImportJob:

@@ -1,10 +1,12 @@
 """Huey tasks of the imports app: import checks and applies, exports — all in the background."""
 
-from huey.contrib.djhuey import db_task, lock_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
+from laoke.core import clock
 from laoke.core.errors import DomainError
 
-from .services import import_job_apply, import_job_check
+from .services import import_job_apply, import_job_check, imports_tick
 from .tasks_exports import *  # noqa: F403 - registers the export task with Huey
 
 
@@ -24,3 +26,8 @@ def import_apply_task(job_id: str):
             import_job_apply(job_id=job_id)
         except DomainError:
             pass
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def imports_tick_periodic():
+    return imports_tick(clock.now())
