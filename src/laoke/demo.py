@@ -542,6 +542,19 @@ def _analytics() -> dict:
     }
 
 
+def _sample_files(seed: int) -> str:
+    """A Taobao order report and its item report (GB18030, 300 invented orders from the seeded
+    generator) for the operator to try the import with: console 导入, or `laoke import taobao`."""
+    from laoke.imports.generator import taobao_files
+
+    folder = settings.DATA_DIR / "samples"
+    folder.mkdir(exist_ok=True)
+    orders, items = taobao_files(300, seed=seed)
+    (folder / "taobao_orders_sample.csv").write_bytes(orders)
+    (folder / "taobao_items_sample.csv").write_bytes(items or b"")
+    return str(folder)
+
+
 def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
     if _already_loaded():
         return {"loaded": False, "reason": "demo data already present"}
@@ -637,5 +650,6 @@ def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
         "products": n_products,
         "stores": len(stores),
         **value,
+        "samples": _sample_files(seed),
         "staff_logins": str(logins),
     }

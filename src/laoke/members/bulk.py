@@ -24,10 +24,8 @@ def _new_codes(n: int) -> list[str]:
     """``n`` member numbers no member has yet ('M' + 10 random digits, as ``_new_code``)."""
     codes: set[str] = set()
     while len(codes) < n:
-        fresh = {
-            "M" + "".join(secrets.choice("0123456789") for _ in range(10)) for _ in range(n - len(codes))
-        }
-        fresh -= set(Member.objects.filter(code__in=fresh).values_list("code", flat=True))
+        fresh = {f"M{secrets.randbelow(10**10):010d}" for _ in range(n - len(codes))}
+        fresh -= {c for (c,) in values_in(Member, "code", list(fresh), ["code"])}
         codes |= fresh
     return sorted(codes)
 
