@@ -156,6 +156,7 @@ def test_marketer_imports_a_taobao_report_and_a_broken_one_is_refused(browser, s
     page.check("[data-testid=kind-members]")
     assert page.is_visible("[data-testid=help-members]") and not page.is_visible("[data-testid=items]")
     page.set_input_files("[data-testid=file]", str(FIXTURES / "members.csv"))
+    page.screenshot(path=str(tmp_path / "import-upload.png"), full_page=True)
     page.click("[data-testid=upload-submit]")
     page.wait_for_selector("[data-testid=mapping-form]")
     assert page.input_value("[data-testid=col-mobile]") == "手机号"

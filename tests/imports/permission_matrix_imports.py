@@ -31,6 +31,7 @@ CONSOLE: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{C}/{{job_id}}/mapping/"): IMPORTERS,
     ("POST", f"{C}/{{job_id}}/mapping/"): IMPORTERS,
     ("GET", f"{C}/{{job_id}}/progress/"): IMPORTERS,
+    ("POST", f"{C}/{{job_id}}/check/"): IMPORTERS,
     ("POST", f"{C}/{{job_id}}/confirm/"): IMPORTERS,
     ("GET", f"{C}/{{job_id}}/errors.xlsx"): IMPORTERS,
 }

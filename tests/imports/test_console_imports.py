@@ -262,6 +262,41 @@ def test_upload_options_coupon_template_and_refusals(client, marketer, django_ca
     assert r.status_code == 200 and ImportJob.objects.count() == before + 1
 
 
+def test_check_started_again_and_an_interrupted_import_run_again(
+    client, marketer, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from laoke.imports.services import STALE_AFTER, imports_tick
+
+    # No worker picked the check up (its task never ran): the page polls and offers to start it again.
+    with open(fixture_path("taobao_orders_gbk.csv"), "rb") as f:
+        client.post(reverse("imports_new"), {"kind": "taobao", "mode": "all", "file": f})
+    job = ImportJob.objects.order_by("-pk").first()
+    assert job.state == "uploaded"
+    page = client.get(reverse("imports_detail", args=[job.job_id])).content.decode()
+    assert 'data-testid="check-again"' in page and 'hx-trigger="every 1s"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports_check", args=[job.job_id]))
+    job.refresh_from_db()
+    assert job.state == "checked" and job.plan["orders_new"] == 10
+
+    # Confirmed, but the worker stopped before the import ran: imports_tick marks it failed and
+    # the page offers to run it again, which imports everything.
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("imports_confirm", args=[job.job_id]))
+    job.refresh_from_db()
+    assert job.state == "applying"
+    assert imports_tick(job.heartbeat_at + STALE_AFTER + timedelta(minutes=1)) == 1
+    page = client.get(reverse("imports_detail", args=[job.job_id])).content.decode()
+    assert 'data-testid="import-failure"' in page and 'data-testid="retry"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports_confirm", args=[job.job_id]))
+    job.refresh_from_db()
+    assert job.state == "done" and job.result["orders_created"] == 10
+    assert Order.objects.filter(import_job=job.job_id).count() == 10
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_console_pages_by_role(role, staff, client):
     client.force_login(staff(role))

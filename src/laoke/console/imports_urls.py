@@ -11,6 +11,7 @@ urlpatterns: list = [
     path("<str:job_id>/", admin.site.admin_view(v.import_detail), name="imports_detail"),
     path("<str:job_id>/mapping/", admin.site.admin_view(v.import_mapping), name="imports_mapping"),
     path("<str:job_id>/progress/", admin.site.admin_view(v.import_progress), name="imports_progress"),
+    path("<str:job_id>/check/", admin.site.admin_view(v.import_check), name="imports_check"),
     path("<str:job_id>/confirm/", admin.site.admin_view(v.import_confirm), name="imports_confirm"),
     path("<str:job_id>/errors.xlsx", admin.site.admin_view(v.import_errors_xlsx), name="imports_errors"),
 ]

@@ -464,6 +464,8 @@ def import_detail(request, job_id: str):
                 and job.state in (ImportJob.State.UPLOADED, ImportJob.State.CHECKED)
             ),
             can_add=request.user.has_perm(ADD),
+            # an import that stopped half-way runs again from the start (what it wrote is skipped)
+            can_retry=request.user.has_perm(ADD) and job.state == ImportJob.State.FAILED and bool(job.plan),
             created=_local(job.created_at),
             finished=_local(job.finished_at),
             step=step,
@@ -497,6 +499,19 @@ def import_confirm(request, job_id: str):
         _error(request, exc)
     else:
         _start("apply", job.job_id)
+    return redirect("imports_detail", job_id=job.job_id)
+
+
+@require_POST
+@permission_required(ADD, raise_exception=True)
+def import_check(request, job_id: str):
+    """Start the check again: after ``imports_tick`` found it interrupted (back to "uploaded"), or
+    to check a file whose check found the database different from now."""
+    job = _job(job_id)
+    if job.state not in (ImportJob.State.UPLOADED, ImportJob.State.CHECKED):
+        messages.warning(request, _("This import can no longer be checked."))
+    else:
+        _start("check", job.job_id)
     return redirect("imports_detail", job_id=job.job_id)
 
 
