@@ -150,6 +150,7 @@ def test_marketer_imports_a_taobao_report_and_a_broken_one_is_refused(browser, s
         for i in range(page.locator("[data-testid=import-row]").count())
     ]
     assert states == ["checked", "done"], states
+    page.screenshot(path=str(tmp_path / "import-list.png"), full_page=True)
 
     # A generic members file goes to the mapping step: a select per field, pre-selected, and a preview.
     page.click("[data-testid=import-new]")

@@ -28,7 +28,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from laoke.core import clock
@@ -178,6 +178,10 @@ def _error(request, exc: DomainError) -> None:
 # --- plain words ---------------------------------------------------------------------------------
 
 
+def _colon() -> str:
+    return pgettext("between a label and its value", ": ")
+
+
 def plan_lines(plan: dict[str, Any]) -> list[str]:
     """The plan as sentences and labelled figures (every key shown once, unknown keys raw)."""
     values = dict(plan)
@@ -191,8 +195,7 @@ def plan_lines(plan: dict[str, Any]) -> list[str]:
     for key, value in values.items():
         if key in used:
             continue
-        label = PLAN_LABELS.get(key)
-        lines.append(f"{label}: {value}" if label else f"{key}: {value}")
+        lines.append(f"{PLAN_LABELS.get(key, key)}{_colon()}{value}")
     return lines
 
 
@@ -453,6 +456,7 @@ def import_detail(request, job_id: str):
             p=_progress(job),
             plan=plan_lines(job.plan) if job.plan else [],
             result=result_lines(job.result),
+            colon=_colon(),
             problems=problems,
             more_problems=max(0, job.error_count - len(problems)),
             blocked=blocked,
