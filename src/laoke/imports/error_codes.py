@@ -18,8 +18,8 @@ IMPORT_FILE_REQUIRED = define("IMPORT_FILE_REQUIRED", 422, "请上传文件", "A
 IMPORT_MAPPING_INVALID = define(
     "IMPORT_MAPPING_INVALID",
     422,
-    "列对应关系有误：{field} 不是此类导入的字段",
-    "The column mapping is not valid: {field} is not a field of this import",
+    "列对应关系有误：{key} 不是此类导入的字段",
+    "The column mapping is not valid: {key} is not a field of this import",
 )
 IMPORT_MAPPING_NOT_FOUND = define(
     "IMPORT_MAPPING_NOT_FOUND",

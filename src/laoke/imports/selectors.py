@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from laoke.core.errors import REGISTRY
+from laoke.core.tabular import Table, read_table
 from laoke.core.xlsx import workbook_bytes
 
 from .fields import FIELDS, default_mapping
 from .models import ImportJob, ImportKind, ImportMapping
-from .pipeline import _table
 
 
 def import_jobs(*, limit: int = 50):
@@ -56,15 +59,26 @@ def error_report_xlsx(job: ImportJob, lang: str = "zh-hans") -> bytes:
     return workbook_bytes([(_("Problems"), headers, rows)])
 
 
-def file_headers(job: ImportJob) -> list[str]:
-    """The headers of the job's (main) file, for the mapping step."""
-    return _table(job.file_path, job.file_name).headers
+def _head(job: ImportJob, lines: int = 12) -> Table:
+    """The first lines of the job's (main) file: the mapping step shows headers and a preview
+    without reading 200,000 rows (an xlsx is read whole: its rows are not lines)."""
+    data = (Path(settings.DATA_DIR) / job.file_path).read_bytes()
+    if data[:4] != b"PK\x03\x04":
+        cut = -1
+        for _ in range(lines):
+            nxt = data.find(b"\n", cut + 1)
+            if nxt < 0:
+                break
+            cut = nxt
+        if cut > 0 and data.find(b"\n", cut + 1) >= 0:
+            data = data[: cut + 1]
+    return read_table(data, job.file_name)
 
 
 def mapping_choices(job: ImportJob) -> dict:
     """What the mapping step shows: the fields of the kind, the file's headers, the mapping in use
     (saved columns over the defaults) and the first rows as a preview."""
-    table = _table(job.file_path, job.file_name)
+    table = _head(job)
     current = {**default_mapping(job.kind, table.headers), **job.mapping}
     return {
         "fields": FIELDS.get(job.kind, ()),

@@ -18,7 +18,7 @@ from django.db import transaction
 
 from laoke.core import clock, idempotency
 from laoke.core.audit import audit_write
-from laoke.core.errors import NOT_FOUND, DomainError, RowError
+from laoke.core.errors import FIELD_REQUIRED, NOT_FOUND, DomainError, RowError
 from laoke.core.validation import check_length
 
 from . import error_codes as E
@@ -78,15 +78,14 @@ def _clean_mapping(kind: str, mapping: dict | str | None) -> dict[str, str]:
             raise DomainError(E.IMPORT_MAPPING_NOT_FOUND, field="mapping", name=mapping)
         mapping = saved.columns
     if not isinstance(mapping, dict):
-        raise DomainError(E.IMPORT_MAPPING_INVALID, field="mapping", **{"field": "?"})
+        raise DomainError(E.IMPORT_MAPPING_INVALID, field="mapping", key="?")
     names = {f.name for f in FIELDS[kind]}
     out = {}
     for k, v in mapping.items():
         if k not in names or not isinstance(v, str):
-            raise DomainError(E.IMPORT_MAPPING_INVALID, field="mapping", **{"field": str(k)[:40]})
-        if v.strip():
-            check_length(f"mapping.{k}", v, 100)
-            out[k] = v.strip()
+            raise DomainError(E.IMPORT_MAPPING_INVALID, field="mapping", key=str(k)[:40])
+        check_length(f"mapping.{k}", v, 100)
+        out[k] = v.strip()  # "" = the operator left this field out (not even its usual header)
     return out
 
 
@@ -221,7 +220,7 @@ def _check(job_id: str, progress: Progress | None):
     job = ImportJob.objects.get(job_id=job_id)
     if job.state not in (ImportJob.State.UPLOADED, ImportJob.State.CHECKED, ImportJob.State.CHECKING):
         raise DomainError(E.IMPORT_STATE, state=job.get_state_display())
-    _set_state(job, ImportJob.State.CHECKING, started_at=clock.now())
+    _set_state(job, ImportJob.State.CHECKING, started_at=clock.now(), failure="")
     save = _progress_saver(job, progress)
     try:
         parsed = _parse(job, save, plan=True)
@@ -293,8 +292,8 @@ def import_job_remap(
         before = {"mapping": job.mapping, "mode": job.mode}
         job.mapping = _clean_mapping(job.kind, mapping)
         job.mode = mode or job.mode
-        job.state = ImportJob.State.UPLOADED
-        job.save(update_fields=["mapping", "mode", "state"])
+        job.state, job.stage = ImportJob.State.UPLOADED, "queued"
+        job.save(update_fields=["mapping", "mode", "state", "stage"])
         audit_write(
             action="import.remap",
             obj=job,
@@ -369,7 +368,7 @@ def import_mapping_save(*, kind: str, name: str, columns: dict, actor=None) -> I
         raise DomainError(E.IMPORT_KIND_UNKNOWN, field="kind")
     name = (name or "").strip()
     if not name:
-        raise DomainError(E.IMPORT_MAPPING_INVALID, field="name", **{"field": "name"})
+        raise DomainError(FIELD_REQUIRED, field="name")
     check_length("name", name, 60)
     cleaned = _clean_mapping(kind, columns)
     now = clock.now()

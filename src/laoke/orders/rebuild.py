@@ -17,6 +17,7 @@ Recharge figures are not order-derived and are left as they are.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +25,7 @@ from datetime import datetime
 from django.db import transaction
 
 from laoke.core import clock
-from laoke.core.bulk import insert_rows, model_rows, update_rows
+from laoke.core.bulk import insert_rows, model_rows, update_rows, values_in
 from laoke.stats.models import MemberCategoryStats, MemberMonthStats, MemberStats
 from laoke.tiers.replay import Event
 
@@ -75,10 +76,18 @@ def expected(member_ids: list[int], events: dict[int, list[Event]] | None = None
             months[day] = day.replace(day=1)
         return months[day]
 
-    paid = Order.objects.filter(member_id__in=member_ids, paid_at__isnull=False)
-    for member_id, at, net, gross in paid.values_list(
-        "member_id", "paid_at", "goods_net_fen", "goods_gross_fen"
-    ):
+    # Orders by member (indexed), then lines and refunds by order id: a join from lines to orders
+    # filtered on the member made SQLite scan every line once per chunk of members.
+    owner: dict[int, int] = {}
+    rows = Order.objects.filter(member_id__in=member_ids).values_list(
+        "pk", "member_id", "paid_at", "goods_net_fen", "goods_gross_fen"
+    )
+    paid_at: dict[int, datetime] = {}
+    for pk, member_id, at, net, gross in rows:
+        owner[pk] = member_id
+        if at is None:
+            continue
+        paid_at[pk] = at
         f = out[member_id]
         f.spend_total_fen += net
         f.order_count += 1
@@ -90,35 +99,43 @@ def expected(member_ids: list[int], events: dict[int, list[Event]] | None = None
         m[1] += 1
         if events is not None:
             events[member_id].append(Event(at, net, 1, True))
-    lines = OrderLine.objects.filter(
-        order__member_id__in=member_ids, order__paid_at__isnull=False, category_id__isnull=False
-    )
-    for member_id, at, category_id, net, qty in lines.values_list(
-        "order__member_id", "order__paid_at", "category_id", "net_fen", "quantity"
+    category_of: dict[int, int | None] = {}
+    for pk, order_id, category_id, net, qty in values_in(
+        OrderLine, "order_id", list(owner), ["id", "order_id", "category_id", "net_fen", "quantity"]
     ):
-        c = out[member_id].categories[category_id]
+        category_of[pk] = category_id
+        if category_id is None or order_id not in paid_at:
+            continue
+        at = paid_at[order_id]
+        c = out[owner[order_id]].categories[category_id]
         c[0] += net
         c[1] += qty
         c[2] = at if c[2] is None else max(c[2], at)
-    refunds = Refund.objects.filter(order__member_id__in=member_ids)
-    for member_id, net, completes, at in refunds.values_list(
-        "order__member_id", "goods_net_fen", "completes_order", "created_at"
+    refund_ids = []
+    ids = list(owner)
+    for i in range(0, len(ids), 2000):
+        for pk, order_id, net, completes, at in Refund.objects.filter(
+            order_id__in=ids[i : i + 2000]
+        ).values_list("pk", "order_id", "goods_net_fen", "completes_order", "created_at"):
+            refund_ids.append(pk)
+            member_id = owner[order_id]
+            f = out[member_id]
+            f.spend_total_fen -= net
+            m = f.months[month(at)]
+            m[0] -= net
+            if completes:
+                f.order_count -= 1
+                m[1] -= 1
+            if events is not None:
+                events[member_id].append(Event(at, -net, -1 if completes else 0, False))
+    refund_owner = dict(values_in(Refund, "id", refund_ids, ["id", "order_id"]))
+    for refund_id, line_id, net, qty, discounts in values_in(
+        RefundLine, "refund_id", refund_ids, ["refund_id", "line_id", "net_fen", "quantity", "discounts"]
     ):
-        f = out[member_id]
-        f.spend_total_fen -= net
-        m = f.months[month(at)]
-        m[0] -= net
-        if completes:
-            f.order_count -= 1
-            m[1] -= 1
-        if events is not None:
-            events[member_id].append(Event(at, -net, -1 if completes else 0, False))
-    refund_lines = RefundLine.objects.filter(refund__order__member_id__in=member_ids)
-    for member_id, category_id, net, qty, discounts in refund_lines.values_list(
-        "refund__order__member_id", "line__category_id", "net_fen", "quantity", "discounts"
-    ):
-        f = out[member_id]
-        f.discount_total_fen -= sum(discounts.values())
+        f = out[owner[refund_owner[refund_id]]]
+        given_back = json.loads(discounts) if isinstance(discounts, str) else discounts
+        f.discount_total_fen -= sum(given_back.values())
+        category_id = category_of.get(line_id)
         if category_id is not None:
             c = f.categories[category_id]
             c[0] -= net
