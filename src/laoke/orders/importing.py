@@ -114,6 +114,11 @@ def _order_values(o: OrderIn, job_id: str) -> dict:
     }
 
 
+def _discounts(fen: int):
+    """``{"platform": fen}`` as JSON text (written for every line: serialised by hand, not json)."""
+    return JsonText(f'{{"{PLATFORM_DISCOUNT}": {int(fen)}}}') if fen else {}
+
+
 def _line_values(order_id: int, ln: LineIn, refunded: int) -> dict:
     discount = ln.gross_fen - ln.net_fen
     return {
@@ -127,7 +132,7 @@ def _line_values(order_id: int, ln: LineIn, refunded: int) -> dict:
         "quantity": ln.quantity,
         "gross_fen": ln.gross_fen,
         "net_fen": ln.net_fen,
-        "discounts": {PLATFORM_DISCOUNT: discount} if discount else {},
+        "discounts": _discounts(discount),
         "refunded_quantity": refunded,
     }
 
@@ -152,11 +157,13 @@ def _orders_insert(orders: list[OrderIn], *, job_id: str) -> list[str]:
         return []
     columns, rows = model_rows(Order, [_order_values(o, job_id) for o in fresh])
     insert_rows(Order._meta.db_table, columns, rows)
-    ids = dict(
-        Order.objects.filter(number__in=[o.number for o in fresh], import_job=job_id).values_list(
-            "number", "pk"
+    ids = {
+        number: pk
+        for number, pk, job in values_in(
+            Order, "number", [o.number for o in fresh], ["number", "id", "import_job"]
         )
-    )
+        if job == job_id
+    }
     mine = [o for o in fresh if o.number in ids]  # a number taken concurrently by another writer
     if not mine:
         return []
@@ -196,15 +203,16 @@ def _refunds_insert(orders: list[OrderIn], ids: dict[str, int]) -> None:
     if not with_lines:
         return
     refund_ids = dict(
-        Refund.objects.filter(key__in=[f"import:{o.number}" for o in with_lines]).values_list(
-            "order_id", "pk"
-        )
+        values_in(Refund, "key", [f"import:{o.number}" for o in with_lines], ["order_id", "id"])
     )
     line_ids = {
         (order_id, ref): (pk, gross, net)
-        for order_id, ref, pk, gross, net in OrderLine.objects.filter(
-            order_id__in=[ids[o.number] for o in with_lines]
-        ).values_list("order_id", "ref", "pk", "gross_fen", "net_fen")
+        for order_id, ref, pk, gross, net in values_in(
+            OrderLine,
+            "order_id",
+            [ids[o.number] for o in with_lines],
+            ["order_id", "ref", "id", "gross_fen", "net_fen"],
+        )
     }
     values = []
     for o in with_lines:
@@ -220,7 +228,7 @@ def _refunds_insert(orders: list[OrderIn], ids: dict[str, int]) -> None:
                     "line_id": pk,
                     "quantity": quantity,
                     "net_fen": net,
-                    "discounts": {PLATFORM_DISCOUNT: back} if back else {},
+                    "discounts": _discounts(back),
                 }
             )
     if values:
