@@ -10,7 +10,7 @@ never moved.
 
 ``buyers_resolve`` only reads (the check uses it as it is); the apply then registers the pending
 people chunk by chunk (``buyers_register``, one short transaction each) and attaches the new
-references (``refs_attach``).
+references (``refs_pending``, written by the apply in chunks).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from laoke.core.bulk import values_in
-from laoke.members.bulk import _members_insert, _refs_insert
+from laoke.members.bulk import _members_insert
 from laoke.members.models import Member, MemberRef
 from laoke.members.validation import ParsedAddress, parse_addresses_lenient
 
@@ -146,12 +146,12 @@ def buyers_register(
     return len(ids)
 
 
-def refs_attach(res: Resolution, buyers: list[Buyer], *, ref_source: str, now: datetime) -> int:
-    """Attach the file's new references to their members (inside the caller's transaction)."""
+def refs_pending(res: Resolution, buyers: list[Buyer], *, ref_source: str) -> list[tuple[int, str, str]]:
+    """The file's new references with their members: (member id, source, external id)."""
     pairs: dict[str, int] = {}
     for b in buyers:
         if b.ref and b.ref not in res.known_refs and b.ref not in pairs:
             mid = res.member(b)
             if mid is not None:
                 pairs[b.ref] = mid
-    return _refs_insert([(mid, ref_source, ref) for ref, mid in pairs.items()], now=now)
+    return [(mid, ref_source, ref) for ref, mid in pairs.items()]

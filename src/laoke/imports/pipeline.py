@@ -15,7 +15,8 @@ statistics and tiers covers every order of the job, whichever run wrote it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from laoke.core.audit import audit_write
 from laoke.core.bulk import insert_rows, model_rows, values_in
 from laoke.core.errors import DomainError
 from laoke.core.tabular import Table, read_table
+from laoke.members.bulk import _refs_insert
 from laoke.members.models import Member
 from laoke.orders.importing import _orders_insert
 from laoke.orders.models import Order
@@ -36,7 +38,7 @@ from laoke.tiers.replay import _tiers_replay
 
 from . import error_codes as E
 from . import generic, taobao
-from .buyers import Buyer, addresses_parse, buyers_register, buyers_resolve, country_of, refs_attach
+from .buyers import Buyer, addresses_parse, buyers_register, buyers_resolve, country_of, refs_pending
 from .fields import default_mapping
 from .models import ImportJob, ImportKind
 from .parsed import Parsed
@@ -158,11 +160,11 @@ class Applier:
     job: ImportJob
     parsed: Parsed
     progress: Progress
-    now: object = None
+    now: datetime = field(init=False)
+    result: dict = field(init=False, default_factory=dict)
 
     def __post_init__(self):
         self.now = clock.now()
-        self.result: dict = {}
 
     def chunks(self, items: list, stage: str):
         total = len(items)
@@ -195,8 +197,9 @@ class Applier:
                     job_id=self.job.job_id,
                     addresses=addresses,
                 )
-        with transaction.atomic(durable=True):
-            refs_attach(res, buyers, ref_source=_ref_source(kind), now=self.now)
+        for part in self.chunks(refs_pending(res, buyers, ref_source=_ref_source(kind)), "references"):
+            with transaction.atomic(durable=True):
+                _refs_insert(part, now=self.now)
         self.result.update(members_matched=res.matched, members_created=res.created)
         if self.job.options.get("notify_text"):
             self.notify(res)
