@@ -48,6 +48,12 @@ IMPORT_STATE = define(
     "该导入当前为“{state}”状态，不能执行此操作",
     "The import is {state}; this cannot be done now",
 )
+IMPORT_BUSY = define(
+    "IMPORT_BUSY",
+    409,
+    "另一个导入正在进行，请在它完成后再确认导入",
+    "Another import is running; confirm this one again when it has finished",
+)
 IMPORT_NOTHING_VALID = define(
     "IMPORT_NOTHING_VALID", 422, "文件中没有可导入的有效行", "The file has no valid row to import"
 )

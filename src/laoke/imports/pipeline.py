@@ -14,13 +14,16 @@ statistics and tiers covers every order of the job, whichever run wrote it.
 
 from __future__ import annotations
 
+import fcntl
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from laoke.catalog.models import Product
 from laoke.core import clock
@@ -197,6 +200,8 @@ class Applier:
                     job_id=self.job.job_id,
                     addresses=addresses,
                 )
+        if _UNGUARDED_PAUSE:
+            time.sleep(_UNGUARDED_PAUSE)
         for part in self.chunks(refs_pending(res, buyers, ref_source=_ref_source(kind)), "references"):
             with transaction.atomic(durable=True):
                 _refs_insert(part, now=self.now)
@@ -348,9 +353,49 @@ class Applier:
         return self.result
 
 
+# Test-only switch for the negative control of the concurrent-import test: no mutex, and a pause
+# between registering the buyers and attaching their references (where two imports interleave).
+_UNGUARDED_FOR_TESTS = False
+_UNGUARDED_PAUSE = 0.0
+_LOCK_KEY = 0x4C4B494D  # "LKIM": the PostgreSQL advisory lock of imports
+
+
+@contextmanager
+def one_at_a_time():
+    """Imports apply one at a time (IMPORT_BUSY otherwise): two imports of the same people would
+    each register a member before either attached the reference that identifies it. PostgreSQL: a
+    session advisory lock (any machine); SQLite: a file lock in the data dir (one machine)."""
+    if _UNGUARDED_FOR_TESTS:
+        yield
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_KEY])
+            if not cur.fetchone()[0]:
+                raise DomainError(E.IMPORT_BUSY)
+        try:
+            yield
+        finally:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
+        return
+    folder = Path(settings.DATA_DIR) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".apply.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise DomainError(E.IMPORT_BUSY) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def apply(job: ImportJob, parsed: Parsed, progress: Progress = _no_progress) -> dict:
     if parsed.errors and job.mode == ImportJob.Mode.ALL:
         raise DomainError(E.IMPORT_HAS_ERRORS, count=len(parsed.errors))
     if not (parsed.orders or parsed.members or parsed.products or parsed.coupons) and parsed.errors:
         raise DomainError(E.IMPORT_NOTHING_VALID)
-    return Applier(job, parsed, progress).run()
+    with one_at_a_time():
+        return Applier(job, parsed, progress).run()
