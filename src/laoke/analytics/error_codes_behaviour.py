@@ -9,8 +9,8 @@ from laoke.core.errors import define
 ANALYTICS_PAGEVIEW_ENCODING = define(
     "ANALYTICS_PAGEVIEW_ENCODING",
     400,
-    "页面浏览文件不是 UTF-8 编码的 CSV",
-    "The page-view file is not a UTF-8 CSV",
+    "页面浏览文件有无法识别编码的行（应为 UTF-8 或 GBK/GB18030 的 CSV，或 xlsx）",
+    "The page-view file has rows in an unknown encoding (a CSV in UTF-8 or GBK/GB18030, or xlsx, is expected)",
 )
 ANALYTICS_PAGEVIEW_HEADER = define(
     "ANALYTICS_PAGEVIEW_HEADER",

@@ -209,6 +209,12 @@ def _parsed(text: str, cleaned: str, row, field: str) -> ParsedAddress:
         city, district = district, ""  # 湖北省仙桃市: a county-level city directly under the province
     elif province in SARS_AND_TAIWAN:
         city = district = ""
+        # cpca cuts a second "澳门"/"香港" off as a city (澳门 澳门半岛 → 半岛): keep what was written.
+        rest = cleaned.strip()
+        for name in (province, province.removesuffix("特别行政区").removesuffix("省")):
+            if rest.startswith(name):
+                detail = rest[len(name) :].strip()
+                break
     return ParsedAddress(
         raw=text,
         province=province,
