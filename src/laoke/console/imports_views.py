@@ -387,7 +387,7 @@ def import_mapping(request, job_id: str):
         fields = {f.name for f in choices["fields"]}
         current = {name: request.POST.get(f"col_{name}", "").strip() for name in fields}
         mode = request.POST.get("mode") or job.mode
-        columns = {k: v for k, v in current.items() if v}
+        columns = current  # "" = not imported (the field stays out even if a usual header is there)
         save_as = request.POST.get("save_as", "").strip()
         try:
             if save_as:
