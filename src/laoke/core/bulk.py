@@ -129,7 +129,9 @@ def model_rows(model, values: Sequence[dict]) -> tuple[list[str], list[tuple]]:
         row = [get(a, d) for a, d in pairs]
         for i in json_at:
             x = row[i]
-            row[i] = x if x.__class__ is JsonText else ("{}" if x == {} else json.dumps(x, ensure_ascii=False))
+            row[i] = (
+                x if x.__class__ is JsonText else ("{}" if x == {} else json.dumps(x, ensure_ascii=False))
+            )
         rows.append(tuple(row))
     return [f.column for f in fields], rows
 
