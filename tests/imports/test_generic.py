@@ -208,3 +208,17 @@ def test_cli_imports_with_exit_codes(capsys, tmp_path):
     captured = capsys.readouterr()
     assert json.loads(captured.out)["result"]["orders_created"] == 10
     assert "orders…" in captured.err and "100%" in captured.err  # the progress bar
+
+
+def test_postage_repeated_on_every_row_counts_once():
+    data = (
+        "订单编号,手机,付款时间,商家编码,数量,单价,运费\n"
+        "P1,13800138101,2026-03-01 10:00,A,1,10.00,8.00\n"
+        "P1,13800138101,2026-03-01 10:00,B,1,20.00,8.00\n"
+        "P2,13800138101,2026-03-02 10:00,A,1,10.00,5.00\n"
+        "P2,13800138101,2026-03-02 10:00,B,1,20.00,3.00\n"
+    ).encode()
+    job = import_file(kind="orders", data=data, file_name="p.csv")
+    assert job.state == "done", job.errors
+    assert Order.objects.get(number="P1").postage_net_fen == 800  # the same fee on each row: once
+    assert Order.objects.get(number="P2").postage_net_fen == 800  # split over the rows: added up

@@ -220,3 +220,19 @@ def test_an_interrupted_import_resumes_and_ends_as_if_run_once(monkeypatch):
     assert Order.objects.count() == 10
     report = stats_rebuild()
     assert report.members == 8 and report.differing == []  # statistics as if imported in one go
+
+
+def test_a_paid_order_closed_without_a_refund_amount_counts_as_refunded():
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(fixture_bytes("taobao_orders_utf8bom.csv").decode("utf-8-sig"))))
+    header = [h.strip() for h in rows[0]]
+    closed = next(r for r in rows if "2847100000000000006" in r[0])  # 交易关闭 after payment
+    closed[header.index("退款金额")] = "0.00"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    job = _taobao(orders="closed.csv", items=None, data=out.getvalue().encode("utf-8-sig"))
+    assert job.state == "done", job.errors
+    order = Order.objects.get(number="2847100000000000006")
+    assert order.status == "refunded" and order.refunded_fen == order.total_fen == 15800

@@ -177,7 +177,7 @@ def parse_orders(
         if store and store not in stores:
             cells.error(first_row, "store", store, E.ROW_STORE_UNKNOWN, value=store)
         channel = cells.text(first_row, first, "channel", 16) or "import"
-        postage = 0
+        postages: list[int] = []
         lines: list[LineIn] = []
         refund_lines: list[tuple[str, int, int]] = []
         for i, (row, c) in enumerate(rows, start=1):
@@ -186,7 +186,9 @@ def parse_orders(
             qty = cells.integer(row, c, "quantity", lo=1, hi=1_000_000, required=True)
             unit = cells.fen(row, c, "unit_price", required=True)
             paid = cells.fen(row, c, "paid")
-            postage += cells.fen(row, c, "postage") or 0
+            fee = cells.fen(row, c, "postage")
+            if fee:
+                postages.append(fee)
             back = cells.integer(row, c, "refunded_quantity", lo=0, hi=1_000_000) or 0
             if qty is None or unit is None:
                 continue
@@ -204,6 +206,9 @@ def parse_orders(
                 refund_lines.append((ln.ref, back, net * back // qty if back < qty else net))
         if len(parsed.errors) > before:
             continue
+        # Postage is an order's: on its first row, or repeated on every row (one value), or split
+        # over the rows (different values, added up).
+        postage = postages[0] if len(set(postages)) == 1 else sum(postages)
         refund = None
         if refund_lines:
             goods = sum(n for _r, _q, n in refund_lines)

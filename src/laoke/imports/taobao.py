@@ -184,6 +184,8 @@ def parse(orders: Table, items: Table | None, *, products: dict[str, tuple[int, 
         if refund > paid:
             cells.error(row, "refund", c.get("refund", ""), E.ROW_REFUND_TOO_BIG)
             continue
+        if status == CLOSED and not refund:
+            refund = paid  # closed after payment: Taobao closes a paid order only by refunding it all
         postage_net = min(postage, paid)
         goods_net = paid - postage_net
         lines = _lines(lines_raw, c, goods_net, goods_payable, qty_total, products)
