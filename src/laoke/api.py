@@ -13,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
 from laoke.analytics.api import router as analytics_router
+from laoke.b2b.api import router as b2b_router
 from laoke.campaigns.api import router as campaigns_router
 from laoke.cards.api import router as cards_router
 from laoke.catalog.api import router as catalog_router
@@ -28,16 +29,22 @@ from laoke.core.errors import (
     DomainError,
     define,
 )
+from laoke.events.api import router as events_router
 from laoke.flash.api import router as flash_router
+from laoke.holidays.api import router as holidays_router
 from laoke.imports.api import router as imports_router
 from laoke.imports.api_exports import router as exports_router
 from laoke.members.api import router as members_router
 from laoke.orders.api import router as orders_router
+from laoke.payments.api import router as payments_router
 from laoke.points.api import router as points_router
+from laoke.portal.api import router as portal_router
 from laoke.promotions.api import router as promotions_router
 from laoke.referrals.api import router as referrals_router
 from laoke.segments.api import router as segments_router
+from laoke.service.api import router as service_router
 from laoke.shipping.api import router as shipping_router
+from laoke.staff.api import router as staff_router
 from laoke.tiers.api import router as tiers_router
 
 log = logging.getLogger("laoke.api")
@@ -133,4 +140,11 @@ api.add_router("/campaigns", campaigns_router)
 api.add_router("/analytics", analytics_router)
 api.add_router("/imports", imports_router)
 api.add_router("/exports", exports_router)
+api.add_router("/payments", payments_router)
+api.add_router("/service", service_router)
+api.add_router("/events", events_router)
+api.add_router("/holidays", holidays_router)
+api.add_router("/b2b", b2b_router)
+api.add_router("/staff", staff_router)
+api.add_router("/me", portal_router)  # the member's own pages: member session, not staff auth
 enforce_permissions(api)

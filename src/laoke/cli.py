@@ -237,6 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
     from laoke.imports.cli import add_parser as imports_parser
 
     imports_parser(sub)
+    from laoke.payments.cli import add_parser as payments_parser
+
+    payments_parser(sub)
+    from laoke.service.cli import add_parser as service_parser
+
+    service_parser(sub)
+    from laoke.events.cli import add_parser as events_parser
+
+    events_parser(sub)
+    from laoke.holidays.cli import add_parser as holidays_parser
+
+    holidays_parser(sub)
+    from laoke.b2b.cli import add_parser as b2b_parser
+
+    b2b_parser(sub)
+    from laoke.staff.cli import add_parser as staff_parser
+
+    staff_parser(sub)
     m = sub.add_parser("manage", help="run a Django management command")
     m.add_argument("rest", nargs=argparse.REMAINDER)
     m.set_defaults(fn=cmd_manage)

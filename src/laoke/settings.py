@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "laoke.points",
     "laoke.cards",
     "laoke.promotions",
+    "laoke.payments",
     "laoke.flash",
     "laoke.referrals",
     "laoke.shipping",
@@ -75,7 +76,13 @@ INSTALLED_APPS = [
     "laoke.channels",
     "laoke.campaigns",
     "laoke.analytics",
+    "laoke.service",
+    "laoke.events",
+    "laoke.holidays",
+    "laoke.b2b",
+    "laoke.staff",
     "laoke.imports",
+    "laoke.portal",
     "laoke.console",
 ]
 

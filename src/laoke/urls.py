@@ -7,5 +7,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("u/", include("laoke.channels.urls")),
+    path("m/", include("laoke.portal.urls")),  # member H5 pages
+    path("pay/", include("laoke.payments.urls")),  # payment providers' notifications and the fake cashier
     *console_urlpatterns,
 ]

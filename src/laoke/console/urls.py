@@ -35,5 +35,11 @@ urlpatterns = [
     path("admin/console/analytics/", include("laoke.console.analytics_urls")),
     path("admin/console/imports/", include("laoke.console.imports_urls")),
     path("admin/console/exports/", include("laoke.console.exports_urls")),
+    path("admin/console/payments/", include("laoke.console.payments_urls")),
+    path("admin/console/service/", include("laoke.console.service_urls")),
+    path("admin/console/events/", include("laoke.console.events_urls")),
+    path("admin/console/holidays/", include("laoke.console.holidays_urls")),
+    path("admin/console/b2b/", include("laoke.console.b2b_urls")),
+    path("admin/console/staff/", include("laoke.console.staff_urls")),
     path("admin/", admin.site.urls),
 ]

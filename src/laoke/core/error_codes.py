@@ -14,3 +14,15 @@ STORE_CODE_TAKEN = define(
 USERNAME_TAKEN = define(
     "USERNAME_TAKEN", 409, "用户名 {username} 已存在", "Username {username} already exists"
 )
+APPROVAL_PERMISSION = define(
+    "APPROVAL_PERMISSION", 403, "无权审批此步骤（{step}）", "You may not decide this approval step ({step})"
+)
+APPROVAL_OWN_REQUEST = define(
+    "APPROVAL_OWN_REQUEST", 403, "不能审批自己提交的申请（{step}）", "You cannot approve your own request ({step})"
+)
+APPROVAL_OWN_ROLE = define(
+    "APPROVAL_OWN_ROLE",
+    403,
+    "提交申请的角色（{role}）不能审批此步骤（{step}）",
+    "The requesting role ({role}) cannot decide this approval step ({step})",
+)

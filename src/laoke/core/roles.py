@@ -15,6 +15,9 @@ SERVICE_AGENT = "service_agent"
 CASHIER = "cashier"
 REDEMPTION_CLERK = "redemption_clerk"
 API_CLIENT = "api_client"
+SALES_REP = "sales_rep"
+SALES_MANAGER = "sales_manager"
+GENERAL_MANAGER = "general_manager"
 
 ROLE_LABELS = {
     ADMIN: ("管理员", "Admin"),
@@ -25,6 +28,9 @@ ROLE_LABELS = {
     CASHIER: ("收银", "Cashier"),
     REDEMPTION_CLERK: ("兑换专员", "Redemption clerk"),
     API_CLIENT: ("API 客户端", "API client"),
+    SALES_REP: ("销售代表", "Sales rep"),
+    SALES_MANAGER: ("销售经理", "Sales manager"),
+    GENERAL_MANAGER: ("总经理", "General manager"),
 }
 
 _MEMBER_READ = ["members.view_member", "members.view_groupaccount", "core.view_store"]
@@ -95,6 +101,12 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *_CATALOG_READ,
     ],
     REDEMPTION_CLERK: [*_MEMBER_READ, "catalog.view_giftitem", "catalog.change_giftstock"],
+    # Sales (SPEC 12/14): reps visit and follow up customers and prospects, managers review their
+    # work and decide approvals; the general manager approves invitee lists and big decisions.
+    # What they may do in the sales, event and service apps comes from those apps' role_permissions.
+    SALES_REP: [*_MEMBER_READ, "members.view_pii", *_CATALOG_READ],
+    SALES_MANAGER: [*_MEMBER_READ, "members.view_pii", *_CATALOG_READ],
+    GENERAL_MANAGER: [*_MEMBER_READ, "members.view_pii", *_CATALOG_READ],
     API_CLIENT: [
         *_MEMBER_READ,
         *_MEMBER_WRITE,

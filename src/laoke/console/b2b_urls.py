@@ -1,0 +1,3 @@
+"""Console pages of b2b (mounted under /admin/console/b2b/)."""
+
+urlpatterns: list = []

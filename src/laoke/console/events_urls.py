@@ -1,0 +1,3 @@
+"""Console pages of events (mounted under /admin/console/events/)."""
+
+urlpatterns: list = []

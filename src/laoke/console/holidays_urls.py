@@ -1,0 +1,3 @@
+"""Console pages of holidays (mounted under /admin/console/holidays/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Console pages of payments (mounted under /admin/console/payments/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Console pages of service (mounted under /admin/console/service/)."""
+
+urlpatterns: list = []

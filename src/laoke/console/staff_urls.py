@@ -1,0 +1,3 @@
+"""Console pages of staff (mounted under /admin/console/staff/)."""
+
+urlpatterns: list = []

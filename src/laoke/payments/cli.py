@@ -1,0 +1,7 @@
+"""`laoke …` commands of payments (thin adapters)."""
+
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    pass

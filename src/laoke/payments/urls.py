@@ -1,0 +1,3 @@
+"""Plain Django views of payments (not the API)."""
+
+urlpatterns: list = []

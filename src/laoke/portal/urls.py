@@ -1,0 +1,3 @@
+"""Plain Django views of portal (not the API)."""
+
+urlpatterns: list = []
