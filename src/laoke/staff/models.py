@@ -117,7 +117,7 @@ class Prospect(models.Model):
     class Level(models.TextChoices):
         # Dealer levels (seed 002 speaks of C and O classes): O ordered, H within a week,
         # A within two weeks, B within a month, C later.
-        O = "O", _("O – ordered")
+        O = "O", _("O – ordered")  # noqa: E741
         H = "H", _("H – buys within 7 days")
         A = "A", _("A – buys within 15 days")
         B = "B", _("B – buys within 30 days")

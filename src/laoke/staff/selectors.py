@@ -284,7 +284,7 @@ def pending_follow_ups(user, day: date | None = None, *, rep=None):
 def weekly_pending(user, day: date | None = None):
     """The week's pending list (seed 002, weekly: 查看潜客系统，看是否有需要跟进的客户): open prospects
     due for a follow-up by the end of this week (Sunday), overdue ones included."""
-    first, last = period_bounds("week", day or clock.today())
+    _first, last = period_bounds("week", day or clock.today())
     return pending_follow_ups(user, last)
 
 
