@@ -1,0 +1,1 @@
+from tests.staff.fixtures import team  # noqa: F401
