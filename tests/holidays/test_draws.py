@@ -59,7 +59,9 @@ def test_probabilities_over_many_picks_match_the_set_ones():
 
 
 def test_draws_through_the_service_follow_the_probabilities_and_never_exceed_stock():
-    tpl = coupon_template_create(data={"name": "一楼9折券", "kind": "percent", "rate_off_bp": 1_000, "valid_days": 3})
+    tpl = coupon_template_create(
+        data={"name": "一楼9折券", "kind": "percent", "rate_off_bp": 1_000, "valid_days": 3}
+    )
     game = _game(
         [
             {"name": "购物袋", "probability_bp": 3_000, "stock": 10_000},
@@ -105,15 +107,22 @@ def test_limits_window_and_validation():
     with clock.frozen(T0 + timedelta(days=5)):
         assert _code(draws.draw, game_id=game.pk, member_id=m.pk, rng=rng) == "DRAW_NOT_OPEN"
     assert list(DrawEntry.objects.filter(member=m).values_list("day_seq", "seq")) == [(1, 1), (1, 2)]
-    too_much = [{"name": "a", "probability_bp": 6_000, "stock": 1}, {"name": "b", "probability_bp": 4_001, "stock": 1}]
+    too_much = [
+        {"name": "a", "probability_bp": 6_000, "stock": 1},
+        {"name": "b", "probability_bp": 4_001, "stock": 1},
+    ]
     assert _code(_game, prizes=too_much, code="g2") == "DRAW_PROBABILITY_SUM"
     receipt_short = [{"name": "a", "probability_bp": 9_000, "stock": 1}]
     assert _code(_game, prizes=receipt_short, code="g3", kind="receipt") == "DRAW_PROBABILITY_SUM"
 
 
 def test_receipt_draw_needs_the_threshold_and_a_fresh_receipt():
-    game = _game([{"name": "购物袋", "probability_bp": 10_000, "stock": 10}], kind="receipt", min_receipt_fen=10_000,
-                 daily_limit=5)
+    game = _game(
+        [{"name": "购物袋", "probability_bp": 10_000, "stock": 10}],
+        kind="receipt",
+        min_receipt_fen=10_000,
+        daily_limit=5,
+    )
     m = member_create(name="乙", mobile="13900000003")
     with clock.frozen(T0):
         assert _code(draws.draw, game_id=game.pk, member_id=m.pk, receipt_ref="R1", receipt_fen=9_999) == (

@@ -38,8 +38,12 @@ def people(staff):
 
 
 def _pass(app, people, approve_final=True):
-    services.gift_application_review(application_id=app.pk, step="service_review", approve=True, actor=people["smgr"])
-    services.gift_application_review(application_id=app.pk, step="sales_review", approve=True, actor=people["xmgr"])
+    services.gift_application_review(
+        application_id=app.pk, step="service_review", approve=True, actor=people["smgr"]
+    )
+    services.gift_application_review(
+        application_id=app.pk, step="sales_review", approve=True, actor=people["xmgr"]
+    )
     if approve_final:
         return services.gift_application_decide(application_id=app.pk, approve=True, actor=people["plan"])
     return app
@@ -54,8 +58,15 @@ def test_preset_is_the_seed_plan_and_its_dates():
         ("high", "高档", HIGH),
         ("normal", "普通", NORMAL),
     ]
-    quotas = {q.recipient_type: (q.quota, q.persons_per_gift) for q in RecipientQuota.objects.filter(campaign=c)}
-    assert quotas == {"old_customer": (80, 1), "dealer": (50, 1), "key_prospect": (200, 1), "walk_in": (20, 3)}
+    quotas = {
+        q.recipient_type: (q.quota, q.persons_per_gift) for q in RecipientQuota.objects.filter(campaign=c)
+    }
+    assert quotas == {
+        "old_customer": (80, 1),
+        "dealer": (50, 1),
+        "key_prospect": (200, 1),
+        "walk_in": (20, 3),
+    }
     # the seed's own dates in its year: list to the post office 9/21 (lunar 8/8), deliver 9/22
     # (lunar 8/9) until 9/26 (lunar 8/13) 18:00
     assert c.courier_deadline == date(2004, 9, 21)
@@ -71,7 +82,12 @@ def test_preset_is_the_seed_plan_and_its_dates():
 @pytest.mark.parametrize(
     "year,festival",
     # 中秋 from published calendars (Hong Kong Observatory tables)
-    [(2004, date(2004, 9, 28)), (2023, date(2023, 9, 29)), (2025, date(2025, 10, 6)), (2026, date(2026, 9, 25))],
+    [
+        (2004, date(2004, 9, 28)),
+        (2023, date(2023, 9, 29)),
+        (2025, date(2025, 10, 6)),
+        (2026, date(2026, 9, 25)),
+    ],
 )
 def test_lunar_window_for_the_campaign_year(year, festival):
     assert lunar.mid_autumn(year) == festival
@@ -102,18 +118,22 @@ def test_two_reviews_then_final_approval(people):
     assert app.state == ApplicationState.PENDING
     assert app.requester_roles == ["sales_rep"]
     # the final step waits for both reviews
-    assert _code(services.gift_application_decide, application_id=app.pk, approve=True, actor=people["plan"]) == (
-        "GIFT_REVIEWS_PENDING"
-    )
+    assert _code(
+        services.gift_application_decide, application_id=app.pk, approve=True, actor=people["plan"]
+    ) == ("GIFT_REVIEWS_PENDING")
     app = services.gift_application_review(
         application_id=app.pk, step="sales_review", approve=True, actor=people["xmgr"]
     )
     assert app.state == ApplicationState.PENDING  # one review is not enough
-    assert _code(services.gift_application_decide, application_id=app.pk, approve=True, actor=people["plan"]) == (
-        "GIFT_REVIEWS_PENDING"
-    )
     assert _code(
-        services.gift_application_review, application_id=app.pk, step="sales_review", approve=True, actor=people["xmgr"]
+        services.gift_application_decide, application_id=app.pk, approve=True, actor=people["plan"]
+    ) == ("GIFT_REVIEWS_PENDING")
+    assert _code(
+        services.gift_application_review,
+        application_id=app.pk,
+        step="sales_review",
+        approve=True,
+        actor=people["xmgr"],
     ) == ("GIFT_STEP_DONE")
     app = services.gift_application_review(
         application_id=app.pk, step="service_review", approve=True, actor=people["smgr"]
@@ -123,36 +143,62 @@ def test_two_reviews_then_final_approval(people):
     assert app.state == ApplicationState.APPROVED and app.decided_by == people["plan"]
     # the wrong department's permission is refused
     other = services.gift_application_file(campaign_id=c.pk, data=form(), actor=people["agent"])
-    assert _code(
-        services.gift_application_review, application_id=other.pk, step="service_review", approve=True,
-        actor=people["xmgr"],
-    ) == "APPROVAL_PERMISSION"
+    assert (
+        _code(
+            services.gift_application_review,
+            application_id=other.pk,
+            step="service_review",
+            approve=True,
+            actor=people["xmgr"],
+        )
+        == "APPROVAL_PERMISSION"
+    )
 
 
 def test_rejection_needs_a_reason_and_ends_the_application(people):
     c = campaign()
     app = services.gift_application_file(campaign_id=c.pk, data=form(), actor=people["agent"])
-    assert _code(
-        services.gift_application_review, application_id=app.pk, step="service_review", approve=False,
-        actor=people["smgr"],
-    ) == "GIFT_REASON_REQUIRED"
+    assert (
+        _code(
+            services.gift_application_review,
+            application_id=app.pk,
+            step="service_review",
+            approve=False,
+            actor=people["smgr"],
+        )
+        == "GIFT_REASON_REQUIRED"
+    )
     app = services.gift_application_review(
         application_id=app.pk, step="service_review", approve=False, reason="非意向客户", actor=people["smgr"]
     )
     assert (app.state, app.reject_step, app.reject_reason) == ("rejected", "service_review", "非意向客户")
-    assert _code(
-        services.gift_application_review, application_id=app.pk, step="sales_review", approve=True,
-        actor=people["xmgr"],
-    ) == "GIFT_APPLICATION_STATE"
+    assert (
+        _code(
+            services.gift_application_review,
+            application_id=app.pk,
+            step="sales_review",
+            approve=True,
+            actor=people["xmgr"],
+        )
+        == "GIFT_APPLICATION_STATE"
+    )
     # rejected at the final step
-    app2 = _pass(services.gift_application_file(campaign_id=c.pk, data=form(), actor=people["agent"]), people, False)
-    app2 = services.gift_application_decide(application_id=app2.pk, approve=False, reason="无决策权", actor=people["plan"])
+    app2 = _pass(
+        services.gift_application_file(campaign_id=c.pk, data=form(), actor=people["agent"]), people, False
+    )
+    app2 = services.gift_application_decide(
+        application_id=app2.pk, approve=False, reason="无决策权", actor=people["plan"]
+    )
     assert (app2.state, app2.reject_step) == ("rejected", "final_approval")
 
 
 @pytest.mark.parametrize(
     "step,role",
-    [("service_review", "service_manager"), ("sales_review", "sales_manager"), ("final_approval", "marketer")],
+    [
+        ("service_review", "service_manager"),
+        ("sales_review", "sales_manager"),
+        ("final_approval", "marketer"),
+    ],
 )
 def test_every_step_refuses_the_requesting_role_and_the_requester(staff, people, step, role):
     c = campaign()
@@ -173,11 +219,19 @@ def test_every_step_refuses_the_requesting_role_and_the_requester(staff, people,
     # and the rejection path of the step is refused the same way
     if step == "final_approval":
         code = _code(
-            services.gift_application_decide, application_id=app.pk, approve=False, reason="x", actor=colleague
+            services.gift_application_decide,
+            application_id=app.pk,
+            approve=False,
+            reason="x",
+            actor=colleague,
         )
     else:
         code = _code(
-            services.gift_application_review, application_id=app.pk, step=step, approve=False, reason="x",
+            services.gift_application_review,
+            application_id=app.pk,
+            step=step,
+            approve=False,
+            reason="x",
             actor=colleague,
         )
     assert code == "APPROVAL_OWN_ROLE"
@@ -189,15 +243,20 @@ def test_quota_is_enforced_at_final_approval(people):
     c = campaign()
     RecipientQuota.objects.filter(campaign=c, recipient_type="dealer").update(quota=2)
     apps = [
-        _pass(services.gift_application_file(campaign_id=c.pk, data=form(recipient_type="dealer"), actor=people["agent"]),
-              people, approve_final=False)
+        _pass(
+            services.gift_application_file(
+                campaign_id=c.pk, data=form(recipient_type="dealer"), actor=people["agent"]
+            ),
+            people,
+            approve_final=False,
+        )
         for _ in range(3)
     ]
     for app in apps[:2]:
         services.gift_application_decide(application_id=app.pk, approve=True, actor=people["plan"])
-    assert _code(services.gift_application_decide, application_id=apps[2].pk, approve=True, actor=people["plan"]) == (
-        "GIFT_QUOTA_FULL"
-    )
+    assert _code(
+        services.gift_application_decide, application_id=apps[2].pk, approve=True, actor=people["plan"]
+    ) == ("GIFT_QUOTA_FULL")
     row = {q.recipient_type: q for q in selectors.quotas(c)}["dealer"]
     assert (row.quota, row.approved, row.in_review, row.left) == (2, 2, 1, 0)
 
@@ -207,20 +266,32 @@ def test_walk_ins_must_have_visited_in_the_lunar_window(people):
     ok = services.gift_application_file(campaign_id=c.pk, data=walkin(date(2004, 9, 18)), actor=people["rep"])
     assert ok.visited_on == date(2004, 9, 18)
     for day in (date(2004, 9, 17), date(2004, 9, 28)):
-        assert _code(services.gift_application_file, campaign_id=c.pk, data=walkin(day), actor=people["rep"]) == (
-            "GIFT_WALKIN_OUTSIDE_WINDOW"
+        assert _code(
+            services.gift_application_file, campaign_id=c.pk, data=walkin(day), actor=people["rep"]
+        ) == ("GIFT_WALKIN_OUTSIDE_WINDOW")
+    assert (
+        _code(
+            services.gift_application_file,
+            campaign_id=c.pk,
+            data=form(decision_power="yes"),
+            actor=people["rep"],
         )
-    assert _code(
-        services.gift_application_file, campaign_id=c.pk, data=form(decision_power="yes"), actor=people["rep"]
-    ) == "GIFT_APPLICATION_INVALID"
+        == "GIFT_APPLICATION_INVALID"
+    )
 
 
 def test_budget_from_the_approved_list_and_the_courier_export(people):
     c = campaign()
-    plan = [("key_prospect", "high", True)] * 3 + [("old_customer", "normal", True)] * 2 + [("dealer", "high", False)]
+    plan = (
+        [("key_prospect", "high", True)] * 3
+        + [("old_customer", "normal", True)] * 2
+        + [("dealer", "high", False)]
+    )
     for i, (rtype, level, approve) in enumerate(plan):
         app = services.gift_application_file(
-            campaign_id=c.pk, data=form(recipient_type=rtype, level=level, name=f"客户{i}"), actor=people["agent"]
+            campaign_id=c.pk,
+            data=form(recipient_type=rtype, level=level, name=f"客户{i}"),
+            actor=people["agent"],
         )
         _pass(app, people, approve_final=approve)
     b = selectors.budget(c)
@@ -245,11 +316,15 @@ def test_budget_from_the_approved_list_and_the_courier_export(people):
     assert {r[2] for r in body} == {"客户0", "客户1", "客户2", "客户3", "客户4"}
     assert body[0][4] == "广东省广州市天河区体育西路 1 号" and body[0][5] == "13800138000"
     text = csv_file.content.decode("utf-8-sig")
-    assert list(csv.reader(io.StringIO(text)))[1:] == [[str(v) if v is not None else "" for v in r] for r in body]
+    assert list(csv.reader(io.StringIO(text)))[1:] == [
+        [str(v) if v is not None else "" for v in r] for r in body
+    ]
 
     # after the deadline (9/21 in shop time): refused, or flagged when asked for as late
     with clock.frozen(datetime(2004, 9, 21, 16, 30, tzinfo=UTC)):  # 9/22 00:30 Asia/Shanghai
         assert _code(services.gift_courier_export, campaign_id=c.pk, fmt="xlsx") == "GIFT_EXPORT_LATE"
         late = services.gift_courier_export(campaign_id=c.pk, fmt="csv", allow_late=True)
     assert late.late and late.filename.endswith("-LATE.csv")
-    assert all(r[-1] == "逾期交件" for r in list(csv.reader(io.StringIO(late.content.decode("utf-8-sig"))))[1:])
+    assert all(
+        r[-1] == "逾期交件" for r in list(csv.reader(io.StringIO(late.content.decode("utf-8-sig"))))[1:]
+    )

@@ -21,8 +21,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 @pytest.mark.parametrize(
     "preset,year,day1",
-    [("mid_autumn", 2026, date(2026, 9, 25)), ("national_day", 2026, date(2026, 10, 1)),
-     ("spring_festival", 2027, date(2027, 2, 6))],
+    [
+        ("mid_autumn", 2026, date(2026, 9, 25)),
+        ("national_day", 2026, date(2026, 10, 1)),
+        ("spring_festival", 2027, date(2027, 2, 6)),
+    ],
 )
 def test_holiday_preset(preset, year, day1):
     product = product_create(sku=f"MOON-{preset}", title="广式月饼礼盒", list_price_fen=12_999)
@@ -44,7 +47,10 @@ def test_holiday_preset(preset, year, day1):
     # 3. the pre-purchase draw: set probabilities, the rest is "try again"
     pre, receipt = (DrawGame.objects.get(pk=pk) for pk in out["draw_games"])
     assert [(p.name, p.probability_bp) for p in pre.prizes.order_by("pk")] == [
-        ("购物袋", 2_000), ("一楼指定商品9折券", 500), ("二楼指定商品9折券", 500), ("小礼品", 1_000)
+        ("购物袋", 2_000),
+        ("一楼指定商品9折券", 500),
+        ("二楼指定商品9折券", 500),
+        ("小礼品", 1_000),
     ]
     assert pre.no_prize_label == "购物愉快，下次再来！" and pre.daily_limit == 1
     assert (pre.starts_at, pre.ends_at) == (start, end)

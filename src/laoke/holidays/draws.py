@@ -84,7 +84,9 @@ def _clean_prizes(raw: Any) -> list[dict]:
         out.append(
             {
                 "name": name.strip(),
-                "probability_bp": _int(p.get("probability_bp"), f"prizes.{i}.probability_bp", low=1, high=FULL),
+                "probability_bp": _int(
+                    p.get("probability_bp"), f"prizes.{i}.probability_bp", low=1, high=FULL
+                ),
                 "stock": _int(p.get("stock"), f"prizes.{i}.stock", low=0, high=10**8),
                 "coupon_template": tpl,
                 "gift_item": item,
@@ -93,7 +95,7 @@ def _clean_prizes(raw: Any) -> list[dict]:
     return out
 
 
-def draw_game_create(*, data: dict, actor=None) -> DrawGame:
+def draw_game_create(*, data: dict, actor=None, idem: idempotency.Claim | None = None) -> DrawGame:
     """A draw game with its prize tiers (``prizes``: name, probability_bp, stock and optionally a
     coupon template or a gift item)."""
     unknown = set(data) - GAME_FIELDS
@@ -144,6 +146,7 @@ def draw_game_create(*, data: dict, actor=None) -> DrawGame:
             after={"kind": kind, "prizes": [(p["name"], p["probability_bp"], p["stock"]) for p in prizes]},
             actor=actor,
         )
+        idempotency.complete(idem, game)
     return game
 
 
@@ -191,7 +194,11 @@ def draw(
     if game.kind == DrawKind.RECEIPT:
         if not receipt_ref or len(receipt_ref) > 64:
             raise DomainError(E.DRAW_GAME_INVALID, field="receipt_ref")
-        if isinstance(receipt_fen, bool) or not isinstance(receipt_fen, int) or receipt_fen < game.min_receipt_fen:
+        if (
+            isinstance(receipt_fen, bool)
+            or not isinstance(receipt_fen, int)
+            or receipt_fen < game.min_receipt_fen
+        ):
             raise DomainError(E.DRAW_RECEIPT_BELOW, field="receipt_fen", threshold=game.min_receipt_fen / 100)
     day = clock.to_local(now).date()
     try:
@@ -225,7 +232,11 @@ def draw(
             )
             if prize is not None and prize.coupon_template_id:
                 entry.coupon = _coupon_issue(
-                    template=prize.coupon_template, member=member, channel="draw", key=f"draw:{entry.pk}", now=now
+                    template=prize.coupon_template,
+                    member=member,
+                    channel="draw",
+                    key=f"draw:{entry.pk}",
+                    now=now,
                 )
                 entry.save(update_fields=["coupon"])
             audit_write(

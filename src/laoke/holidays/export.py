@@ -17,7 +17,18 @@ from laoke.core.xlsx import workbook_bytes
 from . import error_codes as E
 from .models import ApplicationState, GiftApplication, GiftCampaign
 
-HEADERS = ["序号", "客户类型", "收件人", "单位", "地址", "联系电话", "礼品档次", "贺卡寄语", "送达时间", "备注"]
+HEADERS = [
+    "序号",
+    "客户类型",
+    "收件人",
+    "单位",
+    "地址",
+    "联系电话",
+    "礼品档次",
+    "贺卡寄语",
+    "送达时间",
+    "备注",
+]
 
 
 @dataclass
@@ -79,4 +90,6 @@ def courier_file(campaign: GiftCampaign, *, fmt: str, allow_late: bool, today: d
         writer.writerows(rows)
         content = ("\ufeff" + buf.getvalue()).encode("utf-8")
         ctype = "text/csv; charset=utf-8"
-    return CourierFile(content=content, filename=f"{stem}.{fmt}", content_type=ctype, rows=len(rows), late=late)
+    return CourierFile(
+        content=content, filename=f"{stem}.{fmt}", content_type=ctype, rows=len(rows), late=late
+    )

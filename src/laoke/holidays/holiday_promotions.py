@@ -115,7 +115,11 @@ def holiday_promotions_apply(
     prefix = f"{year}{label}" + (f"（{store.name}）" if store else "")
     if DrawGame.objects.filter(code=f"{tag}-receipt").exists():
         raise DomainError(E.PROMOTION_EXISTS, preset=label, year=year)
-    if isinstance(receipt_threshold_fen, bool) or not isinstance(receipt_threshold_fen, int) or receipt_threshold_fen <= 0:
+    if (
+        isinstance(receipt_threshold_fen, bool)
+        or not isinstance(receipt_threshold_fen, int)
+        or receipt_threshold_fen <= 0
+    ):
         raise DomainError(E.DRAW_GAME_INVALID, field="receipt_threshold_fen")
     products = list(Product.objects.filter(sku__in=list(skus)))
     if len(products) != len(set(skus)):

@@ -55,5 +55,3 @@ def mid_autumn_dates(year: int) -> dict[str, date | datetime]:
         "walkin_from": lunar.lunar_august(year, 5),
         "walkin_until": lunar.lunar_august(year, 14),
     }
-
-

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
-from laoke.core import clock
+from laoke.core import clock, idempotency
 from laoke.core.approvals import approval_check, roles_of
 from laoke.core.audit import audit_write
 from laoke.core.errors import NOT_FOUND, DomainError
@@ -70,17 +70,24 @@ def gift_campaign_preset_create(
     card_message: str = presets.CARD_MESSAGE,
     card_unit_price_fen: int = presets.CARD_UNIT_PRICE_FEN,
     actor=None,
+    idem: idempotency.Claim | None = None,
 ) -> GiftCampaign:
     """The seed 000 mid-autumn campaign for ``year``: its quotas, the 高档/普通 levels at the given
     unit prices (the seed leaves them as "XX元"), the 3元 card and the dates computed from the
     lunar calendar."""
     dates = presets.mid_autumn_dates(year)  # refuses years outside the table
-    prices = {code: _fen(level_prices_fen.get(code), f"level_prices_fen.{code}") for code, _ in presets.LEVELS}
+    prices = {
+        code: _fen(level_prices_fen.get(code), f"level_prices_fen.{code}") for code, _ in presets.LEVELS
+    }
     unknown = set(level_prices_fen) - set(prices)
     if unknown:
         raise DomainError(E.CAMPAIGN_INVALID, field=f"level_prices_fen.{sorted(unknown)[0]}")
     _check_card_message(card_message)
-    if isinstance(card_unit_price_fen, bool) or not isinstance(card_unit_price_fen, int) or card_unit_price_fen < 0:
+    if (
+        isinstance(card_unit_price_fen, bool)
+        or not isinstance(card_unit_price_fen, int)
+        or card_unit_price_fen < 0
+    ):
         raise DomainError(E.CAMPAIGN_INVALID, field="card_unit_price_fen")
     name = (name or f"{year}年中秋节客户送礼").strip()
     if len(name) > 100:
@@ -114,6 +121,7 @@ def gift_campaign_preset_create(
             after={"year": year, "levels": prices, "card_unit_price_fen": card_unit_price_fen},
             actor=actor,
         )
+        idempotency.complete(idem, campaign)
     return campaign
 
 
@@ -189,7 +197,9 @@ def _clean_application(campaign: GiftCampaign, data: dict) -> dict:
     }
 
 
-def gift_application_file(*, campaign_id: int, data: dict, actor) -> GiftApplication:
+def gift_application_file(
+    *, campaign_id: int, data: dict, actor, idem: idempotency.Claim | None = None
+) -> GiftApplication:
     """File a 送礼申请 (the seed's form: type, name, address, phone; plus decision power and the
     gift level). The requester and their roles are kept for the approval rule."""
     campaign = GiftCampaign.objects.filter(pk=campaign_id).first()
@@ -212,6 +222,7 @@ def gift_application_file(*, campaign_id: int, data: dict, actor) -> GiftApplica
             after={"campaign": campaign.pk, "type": app.recipient_type, "level": app.level.code},
             actor=actor,
         )
+        idempotency.complete(idem, app)
     return app
 
 
@@ -244,7 +255,13 @@ def _reject(app: GiftApplication, step: str, reason: str, actor, now) -> None:
 
 
 def gift_application_review(
-    *, application_id: int, step: str, approve: bool, reason: str = "", actor
+    *,
+    application_id: int,
+    step: str,
+    approve: bool,
+    reason: str = "",
+    actor,
+    idem: idempotency.Claim | None = None,
 ) -> GiftApplication:
     """One of the two reviews (``service_review`` by the service manager, ``sales_review`` by the
     sales manager). When both have passed, the application awaits the final approval."""
@@ -273,10 +290,13 @@ def gift_application_review(
             after={"approve": approve, "state": app.state, "reason": app.reject_reason},
             actor=actor,
         )
+        idempotency.complete(idem, app)
     return app
 
 
-def gift_application_decide(*, application_id: int, approve: bool, reason: str = "", actor) -> GiftApplication:
+def gift_application_decide(
+    *, application_id: int, approve: bool, reason: str = "", actor, idem: idempotency.Claim | None = None
+) -> GiftApplication:
     """The planning department's final approval (or rejection). Approval counts against the quota of
     the recipient type, checked under the quota row's lock."""
     with transaction.atomic(durable=True):
@@ -294,7 +314,9 @@ def gift_application_decide(*, application_id: int, approve: bool, reason: str =
                 .first()
             )
             used = GiftApplication.objects.filter(
-                campaign_id=app.campaign_id, recipient_type=app.recipient_type, state=ApplicationState.APPROVED
+                campaign_id=app.campaign_id,
+                recipient_type=app.recipient_type,
+                state=ApplicationState.APPROVED,
             ).count()
             if quota is not None and used >= quota.quota:
                 raise DomainError(E.QUOTA_FULL, type=app.get_recipient_type_display(), quota=quota.quota)
@@ -310,6 +332,7 @@ def gift_application_decide(*, application_id: int, approve: bool, reason: str =
             after={"approve": approve, "state": app.state, "reason": app.reject_reason},
             actor=actor,
         )
+        idempotency.complete(idem, app)
     return app
 
 
