@@ -6,8 +6,9 @@ member's is 404, the same answer as an id that does not exist.
 
 from datetime import datetime
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Schema
+from ninja import Field, Schema, Status
 
 from laoke.core.errors import NOT_FOUND, DomainError
 from laoke.core.middleware import client_ip
@@ -49,13 +50,13 @@ def _login_csrf(request) -> None:
 def login_code(request, payload: CodeIn):
     _login_csrf(request)
     row = services.login_code_request(mobile=payload.mobile, ip=client_ip(request))
-    return 202, {"sent": True, "expires_at": row.expires_at.isoformat()}
+    return Status(202, {"sent": True, "expires_at": row.expires_at.isoformat()})
 
 
 @router.post(
     "/login", auth=None, response=LoginOut, summary="Sign in with the code (registers with the agreement)"
 )
-def login(request, payload: LoginIn, response):
+def login(request, payload: LoginIn, response: HttpResponse):
     _login_csrf(request)
     session, token, registered = services.member_login(
         mobile=payload.mobile,
@@ -87,10 +88,10 @@ def login_agreement(request):
 
 
 @router.post("/logout", response={204: None}, summary="End this session")
-def logout(request, response):
+def logout(request, response: HttpResponse):
     services.member_logout(session=request.member_session)
     response.delete_cookie(COOKIE, path="/", samesite="Lax")
-    return 204, None
+    return Status(204, None)
 
 
 # --- the member's own data -------------------------------------------------------------------------
