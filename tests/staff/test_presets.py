@@ -69,7 +69,9 @@ def test_s3_big_customers_twice_a_quarter_by_the_branch_head(team):
     big = services.account_create(actor=team.head, name="电力公司", rep_id=team.rep.pk, size="big")
     services.account_create(actor=team.far, name="南方大厦", size="regular")
     with clock.frozen(local(2026, 5, 20)):  # Q2: April–June; 49 of 91 days over → 1 visit expected
-        services.work_log_add(actor=team.rep, kind="old_visit", account_id=big.pk)  # the rep's: not the head's
+        services.work_log_add(
+            actor=team.rep, kind="old_visit", account_id=big.pk
+        )  # the rep's: not the head's
         rows = [r for r in selectors.cadence_list(team.head) if r["rule"] == "big_customer"]
         assert [(r["name"], r["state"], r["done"]) for r in rows] == [("电力公司", "overdue", 0)]
         services.work_log_add(actor=team.head, kind="old_visit", account_id=big.pk)
@@ -137,7 +139,9 @@ def test_lost_reasons_preset_and_the_monthly_report(team):
         ps = [services.prospect_register(actor=team.rep, name=f"P{i}") for i in range(5)]
         services.prospect_close(actor=team.rep, prospect_id=ps[0].pk, outcome="lost", lost_reason="price")
         services.prospect_close(actor=team.rep, prospect_id=ps[1].pk, outcome="lost", lost_reason="price")
-        services.prospect_close(actor=team.rep, prospect_id=ps[2].pk, outcome="lost", lost_reason="competitor")
+        services.prospect_close(
+            actor=team.rep, prospect_id=ps[2].pk, outcome="lost", lost_reason="competitor"
+        )
         services.prospect_close(actor=team.rep, prospect_id=ps[3].pk, outcome="won")
         report = selectors.prospect_report(team.rep, date(2026, 6, 1))
     assert report["registered"] == 5 and report["deals"] == 1 and report["lost"] == 3

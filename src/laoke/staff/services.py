@@ -19,6 +19,7 @@ from laoke.core.audit import audit_write
 from laoke.core.errors import FIELD_INVALID, FIELD_REQUIRED, NOT_FOUND, DomainError
 from laoke.core.models import Store
 from laoke.members.models import Member
+from laoke.members.validation import normalize_mobile
 
 from . import presets, selectors
 from .error_codes import (
@@ -152,6 +153,17 @@ def account_create(
     return account
 
 
+def _phone(raw: str) -> str:
+    """A mobile in the members' form (E.164, so a deal finds the member with it); a landline or
+    anything else as written."""
+    if not raw:
+        return ""
+    try:
+        return normalize_mobile(raw) or raw
+    except DomainError:
+        return raw
+
+
 def _next_follow_up(level: str, key: bool, day: date) -> date:
     days = presets.FOLLOW_UP_DAYS[level]
     if key:
@@ -175,7 +187,7 @@ def prospect_register(
     name = _text(name, "name", 100)
     if not name:
         raise DomainError(STAFF_PROSPECT_CONTACT, field="name")
-    phone = _text(phone, "phone", 32)
+    phone = _phone(_text(phone, "phone", 32))
     interest = _text(interest, "interest", 200)
     _choice(source, Prospect.Source.values, "source")
     _choice(level, Prospect.Level.values, "level")
@@ -292,7 +304,7 @@ def prospect_convert(*, actor, prospect_id: int, note: str = "") -> Prospect:
     if member is None:
         member = member_create(
             name=prospect.name,
-            mobile=prospect.phone or None,
+            mobile=prospect.phone if prospect.phone.startswith("+") else None,
             home_store=prospect.store,
             notes=f"prospect {prospect.pk}",
             actor=actor,
