@@ -164,7 +164,8 @@ def _case_create(
         case.assignee = _owner_for(member, 0, {})
         case.due_at = now + timedelta(hours=hours)
         case.save()
-        _notify(case, f"[{case.get_level_display()}] {case.get_method_display()}: {text[:500]}")
+        if method != Method.TEXT:  # a text reply is answered from the queue, not the call list
+            _notify(case, f"[{case.get_level_display()}] {case.get_method_display()}: {text[:500]}")
     audit_write(action="service.case.file", obj=case, after=_snap(case), actor=actor)
     return case
 
