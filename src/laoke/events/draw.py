@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ _SPACE = 1 << 256
 
 def canonical_tickets(tickets: Iterable[str]) -> list[str]:
     out = sorted((str(t) for t in tickets), key=lambda t: t.encode("utf-8"))
-    for a, b in zip(out, out[1:], strict=False):
+    for a, b in itertools.pairwise(out):
         if a == b:
             raise ValueError(f"duplicate ticket {a!r}")
     for t in out:
@@ -168,3 +169,21 @@ def verify_export(doc: dict, *, seed_hex: str | None = None) -> Verification:
         prizes=prizes,
         recorded=recorded,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m laoke.events.draw EXPORT.json [SEED]``: verify an export with nothing else."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    with open(args[0], encoding="utf-8") as fh:
+        doc = json.load(fh)
+    v = verify_export(doc, seed_hex=args[1] if len(args) > 1 else None)
+    for slot, ticket, idx in v.winners:
+        print(slot, ticket, doc["prizes"][idx]["name"])
+    print("verified" if v.ok else "NOT verified: " + "; ".join(v.problems))
+    return 0 if v.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
