@@ -413,7 +413,7 @@ def installment_collect(request, installment_id: int, payload: CollectIn):
         scope="b2b.collect",
         payload={"installment": installment_id, **payload.dict()},
         call=call,
-        render=lambda inst: (200, InstallmentOut.from_orm(inst).dict()),
+        render=lambda inst: (200, InstallmentOut.from_orm(inst).model_dump(mode="json")),
         required=True,
     )
 
@@ -563,7 +563,7 @@ def _money_write(request, account_id: int, scope: str, payload, fn):
         scope=scope,
         payload={"account": account_id, **payload.dict()},
         call=call,
-        render=lambda entry: (201, EntryOut.from_orm(entry).dict()),
+        render=lambda entry: (201, EntryOut.from_orm(entry).model_dump(mode="json")),
         required=True,
     )
 
