@@ -12,7 +12,16 @@ from __future__ import annotations
 P = "/api/v1/holidays"
 A = "admin"
 CAMPAIGN_READERS = frozenset(
-    {A, "marketer", "service_agent", "sales_rep", "service_manager", "sales_manager", "general_manager", "analyst"}
+    {
+        A,
+        "marketer",
+        "service_agent",
+        "sales_rep",
+        "service_manager",
+        "sales_manager",
+        "general_manager",
+        "analyst",
+    }
 )
 APP_READERS = CAMPAIGN_READERS - {"analyst"}
 FILERS = frozenset({A, "service_agent", "sales_rep", "service_manager", "sales_manager"})
