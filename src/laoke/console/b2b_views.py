@@ -1,0 +1,203 @@
+"""Console pages of b2b (/admin/console/b2b/, decision 0036): the pipeline board by stage with the
+funnel chart (plotly.js from the installed package), an opportunity in full (立项 report, key-node
+checklist, stage history, follow-ups, approvals with approve/reject for deciders, the contract's
+collection schedule), big customers, charge accounts (签单客户) with their entries, and the
+conference survey. Thin over ``laoke.b2b`` services and selectors; the same permissions as the API.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from laoke.b2b import selectors, services, services_charges
+from laoke.b2b.models import ChargeAccount, Contract, Opportunity
+from laoke.b2b.presets import CLOSE_REASONS, LEVEL_BY_KEY, STAGE_BY_KEY
+from laoke.core.errors import DomainError
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+VIEW_OPP = "b2b.view_opportunity"
+VIEW_CUSTOMER = "b2b.view_bigcustomer"
+VIEW_ACCOUNT = "b2b.view_chargeaccount"
+VIEW_SURVEY = "b2b.view_surveyresponse"
+
+
+def _ctx(request, title: str, **extra) -> dict:
+    return {**admin.site.each_context(request), "title": title, **extra}
+
+
+def _lang(request) -> str:
+    return "en" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else "zh-hans"
+
+
+@permission_required(VIEW_OPP, raise_exception=True)
+def index(request):
+    funnel = selectors.funnel()
+    chart = {
+        "labels": [s.name for s in funnel.stages],
+        "reached": [s.reached for s in funnel.stages],
+        "amount_yuan": [s.reached_amount_fen / 100 for s in funnel.stages],
+    }
+    user = request.user
+    context = _ctx(
+        request,
+        _("Sales pipeline"),
+        board=selectors.board(),
+        funnel=funnel,
+        chart=chart,
+        notices=list(selectors.notices_for(user)[:50]),
+        approvals=list(selectors.pending_approvals()[:50]) if user.has_perm("b2b.view_approval") else [],
+        overdue=list(selectors.overdue_installments()[:50]) if user.has_perm("b2b.view_installment") else [],
+    )
+    return TemplateResponse(request, "console/b2b/index.html", context)
+
+
+@permission_required(VIEW_OPP, raise_exception=True)
+def funnel_xlsx(request):
+    response = HttpResponse(selectors.funnel_xlsx(selectors.funnel()), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="b2b-funnel.xlsx"'
+    return response
+
+
+@permission_required(VIEW_OPP, raise_exception=True)
+def opportunity_detail(request, opp: int):
+    opportunity = Opportunity.objects.select_related("customer", "owner").filter(pk=opp).first()
+    if opportunity is None:
+        return TemplateResponse(
+            request, "console/b2b/missing.html", _ctx(request, _("Not found")), status=404
+        )
+    contract = Contract.objects.filter(opportunity=opportunity).first()
+    user = request.user
+    context = _ctx(
+        request,
+        f"{opportunity.number} {opportunity.name}",
+        opp=opportunity,
+        stage=STAGE_BY_KEY[opportunity.stage],
+        checklist=selectors.checklist_of(opportunity),
+        history=list(opportunity.stage_changes.select_related("by")),
+        follow_ups=list(opportunity.follow_ups.all()[:100]),
+        approvals=list(opportunity.approvals.select_related("requested_by", "decided_by")),
+        contract=contract,
+        installments=list(contract.installments.all()) if contract else [],
+        can_change=user.has_perm("b2b.change_opportunity") and opportunity.status == "open",
+        can_decide=user.has_perm("b2b.approve_bid"),
+        can_close=user.has_perm("b2b.close_opportunity") and opportunity.status == "open",
+        close_reasons=CLOSE_REASONS,
+        report=[
+            (_("project name"), opportunity.name),
+            (_("project number"), opportunity.number),
+            (_("customer lead"), opportunity.customer_lead),
+            (_("expected contract amount (yuan)"), f"{opportunity.expected_amount_fen / 100:,.2f}"),
+            (
+                _("estimated gross margin"),
+                "—"
+                if opportunity.estimated_margin_bp is None
+                else f"{opportunity.estimated_margin_bp / 100:.2f}%",
+            ),
+            (_("sales expense budget (yuan)"), f"{opportunity.sales_budget_fen / 100:,.2f}"),
+            (_("category"), opportunity.category),
+            (_("expected signing date"), opportunity.expected_sign_on or "—"),
+        ],
+    )
+    return TemplateResponse(request, "console/b2b/opportunity.html", context)
+
+
+@require_POST
+@permission_required(VIEW_OPP, raise_exception=True)
+def opportunity_action(request, opp: int):
+    """One form post per action: tick a key node, advance, decide an approval, close out."""
+    action = request.POST.get("action", "")
+    user = request.user
+    try:
+        if action == "check" and user.has_perm("b2b.change_opportunity"):
+            services.opportunity_check(
+                opportunity_id=opp,
+                stage=request.POST.get("stage", ""),
+                item=int(request.POST.get("item", "-1")),
+                done=request.POST.get("done", "1") == "1",
+                actor=user,
+            )
+        elif action == "advance" and user.has_perm("b2b.change_opportunity"):
+            services.opportunity_advance(opportunity_id=opp, actor=user)
+        elif action in ("approve", "reject") and user.has_perm("b2b.approve_bid"):
+            services.approval_decide(
+                approval_id=int(request.POST.get("approval", "0")),
+                approve=action == "approve",
+                note=request.POST.get("note", ""),
+                actor=user,
+            )
+        elif action == "close" and user.has_perm("b2b.close_opportunity"):
+            services.opportunity_close(
+                opportunity_id=opp,
+                outcome=request.POST.get("outcome", ""),
+                reason=request.POST.get("reason", ""),
+                summary=request.POST.get("summary", ""),
+                actor=user,
+            )
+        else:
+            return HttpResponse(status=403)
+        messages.success(request, _("Saved."))
+    except (DomainError, ValueError) as exc:
+        messages.error(request, exc.message(_lang(request)) if isinstance(exc, DomainError) else str(exc))
+    return redirect(reverse("b2b_opportunity", args=[opp]))
+
+
+@permission_required(VIEW_CUSTOMER, raise_exception=True)
+def customer_list(request):
+    rows = list(selectors.customers(level=request.GET.get("level") or None)[:500])
+    return TemplateResponse(
+        request,
+        "console/b2b/customers.html",
+        _ctx(request, _("Big customers"), customers=rows, levels=list(LEVEL_BY_KEY.values())),
+    )
+
+
+@permission_required(VIEW_ACCOUNT, raise_exception=True)
+def account_list(request):
+    return TemplateResponse(
+        request,
+        "console/b2b/accounts.html",
+        _ctx(request, _("Charge accounts"), accounts=list(selectors.charge_accounts()[:1000])),
+    )
+
+
+@permission_required(VIEW_ACCOUNT, raise_exception=True)
+def account_detail(request, account: int):
+    acc = ChargeAccount.objects.filter(pk=account).first()
+    if acc is None:
+        return TemplateResponse(
+            request, "console/b2b/missing.html", _ctx(request, _("Not found")), status=404
+        )
+    return TemplateResponse(
+        request,
+        "console/b2b/account.html",
+        _ctx(
+            request,
+            acc.name,
+            account=acc,
+            entries=list(acc.entries.select_related("by")[:200]),
+            available_fen=acc.credit_limit_fen - acc.outstanding_fen,
+        ),
+    )
+
+
+@permission_required(VIEW_SURVEY, raise_exception=True)
+def surveys(request):
+    template = services_charges.survey_template_ensure()
+    responses = list(template.responses.all()[:200])
+    scales = [q for q in template.questions if q["type"] == "scale"]
+    averages = []
+    for q in scales:
+        values = [r.answers[q["key"]] for r in responses if isinstance(r.answers.get(q["key"]), int)]
+        averages.append((q["text"], round(sum(values) / len(values), 2) if values else None, len(values)))
+    return TemplateResponse(
+        request,
+        "console/b2b/surveys.html",
+        _ctx(request, template.name, template=template, responses=responses, averages=averages),
+    )

@@ -1,0 +1,88 @@
+"""Console pages of b2b: every page renders for the roles allowed (CONSOLE in permission_matrix.py)
+and is refused (403) to the others; the opportunity page walks a project by form posts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from laoke.b2b import services as s
+from laoke.b2b import services_charges as sc
+from laoke.b2b.models import Approval, Opportunity
+
+from .helpers import project, to_initiation
+from .permission_matrix import CONSOLE
+
+pytestmark = pytest.mark.django_db
+ROLES = [
+    "admin",
+    "marketer",
+    "analyst",
+    "service_manager",
+    "service_agent",
+    "cashier",
+    "redemption_clerk",
+    "sales_rep",
+    "sales_manager",
+    "general_manager",
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_render_for_allowed_roles_and_refuse_the_others(staff, role):
+    rep = staff("sales_rep")
+    opp = project(rep)
+    s.follow_up_add(
+        customer_id=opp.customer_id,
+        on=date(2026, 11, 30),
+        contact_person="王处长",
+        method="phone",
+        content="约拜访",
+    )
+    acc = sc.charge_account_create(name="市接待办", credit_limit_fen=100_000, signers=["张经理"])
+    sc.charge_record(account_id=acc.pk, amount_fen=12_345, signer="张经理")
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(staff(role))
+    for (method, path), allowed in CONSOLE.items():
+        url = path.replace("{opp}", str(opp.pk)).replace("{account}", str(acc.pk))
+        r = client.get(url)
+        expected = 200 if role in allowed else 403
+        assert r.status_code == expected, (role, url, r.status_code)
+        if expected == 200 and url.endswith("/b2b/"):
+            body = r.content.decode()
+            assert "客户开发" in body and 'data-stage="development"' in body and "chart-funnel" in body
+        if expected == 200 and "/charge-accounts/" in url and url.rstrip("/").split("/")[-1].isdigit():
+            assert "123.45" in r.content.decode()
+
+
+def test_opportunity_page_actions_and_the_four_eyes_rule(staff):
+    rep, manager = staff("sales_rep"), staff("sales_manager")
+    opp = project(rep)
+    to_initiation(opp, rep)
+    req = s.approval_request(opportunity_id=opp.pk, kind="project", actor=manager)
+    action = f"/admin/console/b2b/opportunities/{opp.pk}/action/"
+    other_manager = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    other_manager.force_login(staff("sales_manager"))
+    r = other_manager.post(action, {"action": "approve", "approval": req.pk}, follow=True)
+    assert r.status_code == 200 and "不能审批此步骤" in r.content.decode()
+    assert Approval.objects.get(pk=req.pk).state == "pending"
+    gm = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    gm.force_login(staff("general_manager"))
+    page = gm.get(f"/admin/console/b2b/opportunities/{opp.pk}/")
+    assert f'data-testid="approve-{req.pk}"' in page.content.decode()
+    gm.post(action, {"action": "approve", "approval": req.pk})
+    assert Approval.objects.get(pk=req.pk).state == "approved"
+    desk = Client()
+    desk.force_login(rep)
+    desk.post(action, {"action": "advance"})
+    assert Opportunity.objects.get(pk=opp.pk).stage == "proposal"
+    desk.post(action, {"action": "check", "stage": "proposal", "item": "0", "done": "1"})
+    assert 0 in Opportunity.objects.get(pk=opp.pk).checklist["proposal"]
+    assert (
+        desk.post(
+            action, {"action": "close", "outcome": "lost", "reason": "bid_lost", "summary": "x"}
+        ).status_code
+        == 403
+    )
