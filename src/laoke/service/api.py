@@ -431,7 +431,7 @@ def greeting_create(request, payload: GreetingIn):
     data = payload.dict()
     if data["privileges"] is not None:
         data["privileges"] = [dict(p) for p in data["privileges"]]
-    return Status(201, _greeting_out(greetings.greeting_rule_save(**data, actor=request.user))
+    return Status(201, _greeting_out(greetings.greeting_rule_save(**data, actor=request.user)))
 
 
 @router.get("/reactivation-rules")
@@ -444,7 +444,9 @@ def reactivation_list(request):
 @require("service.add_reactivationrule", C_WRITE)
 def reactivation_create(request, payload: ReactivationIn):
     """A new rule; it runs once someone of another department approved it."""
-    return Status(201, _reactivation_out(reactivation.reactivation_rule_save(**payload.dict(), actor=request.user))
+    return Status(
+        201, _reactivation_out(reactivation.reactivation_rule_save(**payload.dict(), actor=request.user))
+    )
 
 
 @router.post("/reactivation-rules/{int:rule_id}/approve")
