@@ -143,7 +143,11 @@ class BuyIn(Schema):
     return_url: str = Field("", max_length=500)
 
 
-@router.post("/packages/{int:package_id}/buy", summary="Buy a recharge package: start an online payment")
+@router.post(
+    "/packages/{int:package_id}/buy",
+    response={201: dict},
+    summary="Buy a recharge package: start an online payment",
+)
 def package_buy(request, package_id: int, payload: BuyIn):
     from laoke.payments import services as pay
 
@@ -169,7 +173,7 @@ def package_buy(request, package_id: int, payload: BuyIn):
     )
 
 
-@router.post("/signin", summary="Daily sign-in (streak bonus points)")
+@router.post("/signin", response={201: dict}, summary="Daily sign-in (streak bonus points)")
 def signin(request):
     from laoke.points.services import points_sign_in
 
@@ -187,7 +191,11 @@ def signin(request):
     )
 
 
-@router.post("/gifts/{int:offer_id}/redeem", summary="Redeem a gift for points (Idempotency-Key required)")
+@router.post(
+    "/gifts/{int:offer_id}/redeem",
+    response={201: dict},
+    summary="Redeem a gift for points (Idempotency-Key required)",
+)
 def gift_redeem(request, offer_id: int):
     from laoke.points.gifts import gift_redeem as redeem
     from laoke.points.models import GiftOffer
@@ -222,7 +230,7 @@ class ReceiptIn(Schema):
     purchased_at: datetime
 
 
-@router.post("/receipts", summary="Claim points for a receipt (reviewed by staff)")
+@router.post("/receipts", response={201: dict}, summary="Claim points for a receipt (reviewed by staff)")
 def receipt_claim(request, payload: ReceiptIn):
     from laoke.points.claims import receipt_claim_submit
 

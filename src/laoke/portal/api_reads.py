@@ -163,23 +163,46 @@ def gifts(request, store_id: int | None = None):
 
 
 def purchase_start_out(result) -> dict:
-    purchase = getattr(result, "purchase", result)
-    pay_url = getattr(result, "pay_url", "") or getattr(purchase, "pay_url", "")
+    purchase, pay_url = result
     return {"purchase_id": purchase.pk, "pay_url": pay_url}
+
+
+def _purchase(p) -> dict:
+    return {
+        "id": p.pk,
+        "name": p.name,
+        "price_fen": p.price_fen,
+        "bonus_fen": p.bonus_fen,
+        "provider": p.provider,
+        "state": p.state,
+        "created_at": p.created_at,
+        "paid_at": p.paid_at,
+    }
 
 
 @router.get("/packages", summary="Recharge packages on sale (pay online, bonus credited)")
 def packages(request):
-    from laoke.payments import selectors as pay
+    from laoke.payments.config import load
+    from laoke.payments.models import RechargePackage
+    from laoke.payments.services import package_available
 
-    return [pay.package_out(p) for p in pay.packages_on_sale()]
+    now = clock.now()
+    rows = RechargePackage.objects.filter(active=True).order_by("sort", "price_fen", "pk")
+    return {
+        "providers": list(load().providers),
+        "packages": [
+            {"id": p.pk, "name": p.name, "price_fen": p.price_fen, "bonus_fen": p.bonus_fen}
+            for p in rows
+            if package_available(p, now)
+        ],
+    }
 
 
 @router.get("/purchases/{int:purchase_id}", summary="One of the member's package purchases")
 def purchase(request, purchase_id: int):
-    from laoke.payments import selectors as pay
+    from laoke.payments.models import PackagePurchase
 
-    row = pay.member_purchase(member=request.member, purchase_id=purchase_id)
+    row = PackagePurchase.objects.filter(member=request.member, pk=purchase_id).first()
     if row is None:
         raise Http404
-    return pay.purchase_out(row)
+    return _purchase(row)
