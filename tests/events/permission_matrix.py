@@ -12,7 +12,7 @@ VIEWERS = FUNNEL | {"general_manager", "analyst"}
 EVENT_VIEWERS = VIEWERS | {"cashier"}
 RUNNERS = frozenset({"admin", "marketer"})
 L = f"{P}/lotteries/{{int:lottery_id}}"
-E = f"{P}/events/{{int:event_id}}"
+E = f"{P}/{{int:event_id}}"
 I = f"{P}/invitees/{{int:invitee_id}}"
 
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
@@ -26,8 +26,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{L}/draw"): RUNNERS,
     ("GET", f"{L}/entrants"): VIEWERS,
     ("POST", f"{L}/verify"): VIEWERS,
-    ("GET", f"{P}/events"): EVENT_VIEWERS,
-    ("POST", f"{P}/events"): RUNNERS,
+    ("GET", P): EVENT_VIEWERS,
+    ("POST", P): RUNNERS,
     ("GET", E): EVENT_VIEWERS,
     ("GET", f"{E}/report"): EVENT_VIEWERS,
     ("GET", f"{E}/invitees"): EVENT_VIEWERS,

@@ -210,6 +210,7 @@ ACTIONS = {
 
 
 @require_POST
+@permission_required(VIEW_L, raise_exception=True)
 def lottery_action(request, lottery_id: int):
     lot = _lottery(lottery_id)
     action = request.POST.get("action", "")
@@ -359,6 +360,7 @@ def _member(value) -> Member | None:
 
 
 @require_POST
+@permission_required(VIEW_E, raise_exception=True)
 def event_action(request, event_id: int):
     e = _event(event_id)
     p = request.POST

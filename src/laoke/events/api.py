@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
 from django.http import HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from laoke.catalog.models import GiftItem, Store
 from laoke.core.api import idempotent_write, require
@@ -355,13 +355,13 @@ def invitee_out(i) -> dict[str, Any]:
     }
 
 
-@router.get("/events", response=list[dict[str, Any]])
+@router.get("", response=list[dict[str, Any]])
 @require("events.view_event", READ)
 def event_list(request):
     return [event_out(e) for e in selectors.events()[:200]]
 
 
-@router.post("/events", response={201: dict[str, Any]})
+@router.post("", response={201: dict[str, Any]})
 @require("events.add_event", WRITE)
 def event_create(request, payload: EventIn):
     store = _get(Store, payload.venue_store_id, "venue_store_id")
@@ -390,47 +390,47 @@ def event_create(request, payload: EventIn):
     )
 
 
-@router.get("/events/{int:event_id}", response=dict[str, Any])
+@router.get("/{int:event_id}", response=dict[str, Any])
 @require("events.view_event", READ)
 def event_detail(request, event_id: int):
     return event_out(selectors.event_get(event_id))
 
 
-@router.get("/events/{int:event_id}/report", response=dict[str, Any])
+@router.get("/{int:event_id}/report", response=dict[str, Any])
 @require("events.view_event", READ)
 def event_report(request, event_id: int):
     e = selectors.event_get(event_id)
     return {**selectors.event_report(e), "materials": selectors.materials(e)}
 
 
-@router.get("/events/{int:event_id}/invitees", response=list[dict[str, Any]])
+@router.get("/{int:event_id}/invitees", response=list[dict[str, Any]])
 @require("events.view_invitee", READ)
 def invitee_list(request, event_id: int):
     return [invitee_out(i) for i in selectors.invitees_of(selectors.event_get(event_id))]
 
 
-@router.post("/events/{int:event_id}/invitees", response={201: dict[str, Any]})
+@router.post("/{int:event_id}/invitees", response={201: dict[str, Any]})
 @require("events.propose_invitee", WRITE)
 def invitee_add(request, event_id: int, payload: InviteeIn):
     member = _get(Member, payload.member_id, "member_id")
     inv = ev.invitee_add(event_id=event_id, member=member, department=payload.department, actor=request.user)
-    return 201, invitee_out(inv)
+    return Status(201, invitee_out(inv))
 
 
-@router.post("/events/{int:event_id}/forum-invitees", response={201: list[dict[str, Any]]})
+@router.post("/{int:event_id}/forum-invitees", response={201: list[dict[str, Any]]})
 @require("events.propose_invitee", WRITE)
 def forum_select(request, event_id: int, payload: ForumSelectIn):
     out = ev.forum_invitees_select(event_id=event_id, actor=request.user, **payload.dict())
-    return 201, [invitee_out(i) for i in out]
+    return Status(201, [invitee_out(i) for i in out])
 
 
-@router.post("/events/{int:event_id}/invitees/submit", response=dict[str, Any])
+@router.post("/{int:event_id}/invitees/submit", response=dict[str, Any])
 @require("events.propose_invitee", WRITE)
 def invitee_list_submit(request, event_id: int):
     return event_out(ev.invitee_list_submit(event_id=event_id, actor=request.user))
 
 
-@router.post("/events/{int:event_id}/invitees/decide", response=dict[str, Any])
+@router.post("/{int:event_id}/invitees/decide", response=dict[str, Any])
 @require("events.approve_invitees", WRITE)
 def invitee_list_decide(request, event_id: int, payload: DecideIn):
     """The general manager's decision; the submitting role (and person) is refused."""
@@ -474,14 +474,14 @@ def invitee_sign_in(request, invitee_id: int, payload: SignInIn):
     )
 
 
-@router.post("/events/{int:event_id}/budget", response=dict[str, Any])
+@router.post("/{int:event_id}/budget", response=dict[str, Any])
 @require("events.change_event", WRITE)
 def budget_set(request, event_id: int, payload: BudgetIn):
     ev.budget_line_set(event_id=event_id, actor=request.user, **payload.dict())
     return selectors.budget(selectors.event_get(event_id))
 
 
-@router.post("/events/{int:event_id}/tasks", response={201: dict[str, Any]})
+@router.post("/{int:event_id}/tasks", response={201: dict[str, Any]})
 @require("events.change_event", WRITE)
 def task_add(request, event_id: int, payload: TaskIn):
     owner = _get(get_user_model(), payload.owner_id, "owner_id")
@@ -493,7 +493,7 @@ def task_add(request, event_id: int, payload: TaskIn):
         owner=owner,
         actor=request.user,
     )
-    return 201, {"id": t.pk, "title": t.title, "due_at": _iso(t.due_at), "done_at": None}
+    return Status(201, {"id": t.pk, "title": t.title, "due_at": _iso(t.due_at), "done_at": None})
 
 
 @router.post("/tasks/{int:task_id}/done", response=dict[str, Any])
@@ -503,7 +503,7 @@ def task_done(request, task_id: int):
     return {"id": t.pk, "title": t.title, "due_at": _iso(t.due_at), "done_at": _iso(t.done_at)}
 
 
-@router.post("/events/{int:event_id}/targets", response=dict[str, Any])
+@router.post("/{int:event_id}/targets", response=dict[str, Any])
 @require("events.change_event", WRITE)
 def target_set(request, event_id: int, payload: TargetIn):
     user = _get(get_user_model(), payload.user_id, "user_id")
@@ -517,9 +517,9 @@ def target_set(request, event_id: int, payload: TargetIn):
     return {"user_id": t.user_id, "sales_target_fen": t.sales_target_fen, "reward_rules": t.reward_rules}
 
 
-@router.post("/events/{int:event_id}/suggestions", response={201: dict[str, Any]})
+@router.post("/{int:event_id}/suggestions", response={201: dict[str, Any]})
 @require("events.add_suggestion", WRITE)
 def suggestion_add(request, event_id: int, payload: SuggestionIn):
     member = _get(Member, payload.member_id, "member_id")
     s = ev.suggestion_add(event_id=event_id, text=payload.text, member=member, actor=request.user)
-    return 201, {"id": s.pk, "text": s.text, "member_id": s.member_id}
+    return Status(201, {"id": s.pk, "text": s.text, "member_id": s.member_id})
