@@ -13,7 +13,7 @@ EVENT_VIEWERS = VIEWERS | {"cashier"}
 RUNNERS = frozenset({"admin", "marketer"})
 L = f"{P}/lotteries/{{int:lottery_id}}"
 E = f"{P}/{{int:event_id}}"
-I = f"{P}/invitees/{{int:invitee_id}}"
+INV = f"{P}/invitees/{{int:invitee_id}}"
 
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/lotteries"): VIEWERS,
@@ -35,9 +35,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{E}/forum-invitees"): PROPOSERS,
     ("POST", f"{E}/invitees/submit"): PROPOSERS,
     ("POST", f"{E}/invitees/decide"): frozenset({"admin", "general_manager"}),
-    ("POST", f"{I}/funnel"): FUNNEL | {"marketer"},
-    ("POST", f"{I}/rsvp"): FUNNEL | {"marketer"},
-    ("POST", f"{I}/sign-in"): frozenset({"admin", "marketer", "cashier"}),
+    ("POST", f"{INV}/funnel"): FUNNEL | {"marketer"},
+    ("POST", f"{INV}/rsvp"): FUNNEL | {"marketer"},
+    ("POST", f"{INV}/sign-in"): frozenset({"admin", "marketer", "cashier"}),
     ("POST", f"{E}/budget"): RUNNERS,
     ("POST", f"{E}/tasks"): RUNNERS,
     ("POST", f"{P}/tasks/{{int:task_id}}/done"): RUNNERS,
