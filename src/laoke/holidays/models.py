@@ -132,7 +132,7 @@ class GiftApplication(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    reject_step = models.CharField(_("rejected at step"), max_length=12, blank=True)
+    reject_step = models.CharField(_("rejected at step"), max_length=20, blank=True)
     reject_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
 
     class Meta:
