@@ -10,6 +10,7 @@ guest signs in (business card), gets one gift voucher and one lottery ticket (id
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -70,7 +71,10 @@ PROGRAMME = {
 # Staff rewards by achievement of the sales target (basis points → fen): the highest reached pays.
 REWARD_RULES_PRESET = [[10_000, 20_000], [8_000, 10_000]]
 FUNNEL = ("interview", "visit", "letter", "confirm")
+# Test-only hooks for the negative control of the race test: skip the invitee row lock, and
+# pause after reading so concurrent sign-ins interleave every run.
 _UNLOCKED_FOR_TESTS = False
+_UNLOCKED_PAUSE = 0.0
 
 
 def _lock_event(event_id: int) -> Event:
@@ -83,9 +87,12 @@ def _lock_event(event_id: int) -> Event:
 def _lock_invitee(invitee_id: int) -> Invitee:
     qs = Invitee.objects.all() if _UNLOCKED_FOR_TESTS else Invitee.objects.select_for_update()
     try:
-        return qs.select_related("event", "member").get(pk=invitee_id)
+        inv = qs.select_related("event", "member").get(pk=invitee_id)
     except (Invitee.DoesNotExist, ValueError, TypeError):
         raise DomainError(NOT_FOUND) from None
+    if _UNLOCKED_FOR_TESTS and _UNLOCKED_PAUSE:
+        time.sleep(_UNLOCKED_PAUSE)
+    return inv
 
 
 def _text(value, field: str, max_len: int, *, required: bool = True) -> str:

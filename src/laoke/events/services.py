@@ -14,6 +14,7 @@ Appreciation events, invitee lists and forums are in ``event_services``.
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import datetime
 
 from django.db import transaction
@@ -38,16 +39,21 @@ from .models import MEMBER_DAY_MIN_POINTS, Entry, Lottery, Prize, Win
 CHUNK = 2_000
 S = Lottery.State
 
-# Test-only hook for the negative control of the race tests: skip the row locks.
+# Test-only hooks for the negative control of the race tests: skip the row lock and the "already
+# drawn" check, pausing after the read so concurrent draws interleave every run.
 _UNLOCKED_FOR_TESTS = False
+_UNLOCKED_PAUSE = 0.0
 
 
 def _lock(lottery_id: int) -> Lottery:
     qs = Lottery.objects.all() if _UNLOCKED_FOR_TESTS else Lottery.objects.select_for_update()
     try:
-        return qs.get(pk=lottery_id)
+        lottery = qs.get(pk=lottery_id)
     except (Lottery.DoesNotExist, ValueError, TypeError):
         raise DomainError(NOT_FOUND) from None
+    if _UNLOCKED_FOR_TESTS and _UNLOCKED_PAUSE:
+        time.sleep(_UNLOCKED_PAUSE)
+    return lottery
 
 
 def _state(lottery: Lottery, *allowed: str) -> None:
