@@ -163,7 +163,8 @@ def gifts(request, store_id: int | None = None):
 
 
 def purchase_start_out(result) -> dict:
-    purchase, pay_url = result
+    # the service returns (purchase, url); its idempotency record renders the purchase alone
+    purchase, pay_url = result if isinstance(result, tuple) else (result, result.redirect_url)
     return {"purchase_id": purchase.pk, "pay_url": pay_url}
 
 
