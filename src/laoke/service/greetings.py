@@ -21,7 +21,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from laoke.campaigns.models import MESSAGE_CHANNELS
-from laoke.channels.models import MessageTemplate
+from laoke.channels.models import MessageTemplate, StaffTask
 from laoke.channels.selectors import template_contexts
 from laoke.channels.services import TaskRow, _staff_tasks_create_bulk
 from laoke.channels.templating import compile_template
@@ -31,6 +31,7 @@ from laoke.core.errors import NOT_FOUND, DomainError
 from laoke.core.money import fen_to_yuan
 from laoke.ledger.models import Account
 from laoke.members.models import Member
+from laoke.messaging.models import Message
 from laoke.messaging.services import MessageSpec, _messages_enqueue_bulk
 from laoke.promotions.models import CouponTemplate
 from laoke.promotions.services import _coupon_issue
@@ -91,6 +92,12 @@ def _chunk(
     now: datetime,
 ) -> dict[str, int]:
     counts = {"messages": 0, "tasks": 0, "gifts": 0}
+    done = Message if template.channel in MESSAGE_CHANNELS else StaffTask
+    # a rerun (or a second tick the same day) skips those already greeted before any work
+    already = set(done.objects.filter(purpose=purpose, member_id__in=ids).values_list("member_id", flat=True))
+    ids = [i for i in ids if i not in already]
+    if not ids:
+        return counts
     gifts: dict[int, Any] = {}
     if privileges:
         points = dict(
