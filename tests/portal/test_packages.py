@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from laoke.core import clock
+from tests.payments.fake_server import fake_provider  # noqa: F401 - session fixture
 
 from .conftest import get, make_member, post, signed_in
-from tests.payments.fake_server import fake_provider  # noqa: F401 - session fixture
 
 
 @pytest.fixture
@@ -29,7 +29,9 @@ def test_buy_a_package_and_see_paid_plus_bonus(frozen, fake_env):
     member = make_member()
     c = signed_in(member)
     listed = get(c, "/packages").json()
-    assert [(p["id"], p["price_fen"], p["bonus_fen"]) for p in listed["packages"]] == [(pkg.pk, 50_000, 5_000)]
+    assert [(p["id"], p["price_fen"], p["bonus_fen"]) for p in listed["packages"]] == [
+        (pkg.pk, 50_000, 5_000)
+    ]
     assert "alipay" in listed["providers"]
 
     r = post(c, f"/packages/{pkg.pk}/buy", {"provider": "alipay"}, HTTP_IDEMPOTENCY_KEY="buy-1")

@@ -207,3 +207,10 @@ def purchase(request, purchase_id: int):
     if row is None:
         raise Http404
     return _purchase(row)
+
+
+@router.get("/stores", summary="Stores (for a receipt claim)")
+def stores(request):
+    from laoke.core.models import Store
+
+    return [{"id": s.pk, "code": s.code, "name": s.name} for s in Store.objects.order_by("code")[:500]]
