@@ -16,7 +16,7 @@ import io
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -366,49 +366,107 @@ def logs_visible(user):
 def month_figures(rep, month: date, *, today: date | None = None) -> dict:
     """A rep's month (S0: 以月度任务完成情况及工作日志综合考核): quota completion per kind over the
     month's working days (up to today in the current month), own-customer cadence compliance
-    (share of the rep's customers visited ≥ 2 times in the month), prospects registered, follow-ups,
-    deals and lost."""
-    today = today or clock.today()
-    last = min(month_last(month), today) if month <= today else month - timedelta(days=1)
-    quota = quota_for(rep)
-    days = working_days(month, last, quota["working_days"]) if last >= month else 0
-    target = {k: quota[k] * days for k in QUOTA_KINDS}
-    done = log_counts(rep.pk, month, month_last(month))
-    own = presets.CADENCES["own_customer"]
-    accounts = list(Account.objects.filter(rep=rep, active=True).values_list("pk", flat=True))
-    visits = _visits(
-        "account", accounts, month, month_last(month), head=None, rep_of=dict.fromkeys(accounts, rep.pk)
-    )
-    kept = sum(1 for a in accounts if visits.get(a, 0) >= own.times)
-    start, end = day_range(month, month_last(month))
-    report = prospect_report(None, month, rep_ids=[rep.pk])
-    follow_ups = WorkLog.objects.filter(rep=rep, prospect__isnull=False, at__gte=start, at__lt=end).count()
+    (share of the rep's customers visited ≥ 2 times in the month by the rep), prospects registered,
+    follow-ups, deals and lost."""
+    return month_figures_many([rep], month, today=today)[0]
+
+
+def _quotas(reps) -> dict[int, dict]:
+    plans = {p.scope: p for p in QuotaPlan.objects.all()}
+    out = {}
+    for rep in reps:
+        store = _store_of(rep)
+        scopes = [f"rep:{rep.pk}"] + ([f"store:{store.pk}"] if store else []) + ["global"]
+        plan = next((plans[s] for s in scopes if s in plans), None)
+        out[rep.pk] = (
+            {
+                "new_visit": plan.new_visits,
+                "old_visit": plan.old_visits,
+                "call": plan.calls,
+                "working_days": plan.working_days,
+            }
+            if plan
+            else {**presets.DAILY_QUOTA, "working_days": presets.WORKING_DAYS}
+        )
+    return out
+
+
+def _grouped(qs, *keys) -> dict:
     return {
-        "rep_id": rep.pk,
-        "rep": rep.get_username(),
-        "month": month.strftime("%Y-%m"),
-        "working_days": days,
-        **completion(done, target),
-        "other_logs": done.get("other", 0),
-        "customers": len(accounts),
-        "cadence_kept": kept,
-        "cadence_pct": round(100 * kept / len(accounts), 1) if accounts else None,
-        "prospects_registered": report["registered"],
-        "follow_ups": follow_ups,
-        "deals": report["deals"],
-        "lost": report["lost"],
+        tuple(r[k] for k in keys) if len(keys) > 1 else r[keys[0]]: r["n"]
+        for r in qs.values(*keys).annotate(n=Count("id"))
     }
 
 
-def assessments_for(user, month: date, *, today: date | None = None) -> list[dict]:
-    """Every visible rep's month, with the filed/signed assessment if there is one."""
-    filed = {a.rep_id: a for a in Assessment.objects.filter(month=month, rep_id__in=visible_rep_ids(user))}
+def month_figures_many(reps, month: date, *, today: date | None = None) -> list[dict]:
+    """:func:`month_figures` of several reps in a fixed number of grouped queries."""
+    reps = list(reps)
+    ids = [r.pk for r in reps]
+    today = today or clock.today()
+    last = min(month_last(month), today) if month <= today else month - timedelta(days=1)
+    start, end = day_range(month, month_last(month))
+    logs = WorkLog.objects.filter(rep_id__in=ids, at__gte=start, at__lt=end)
+    counts = _grouped(logs, "rep_id", "kind")
+    follow_ups = _grouped(logs.filter(prospect__isnull=False), "rep_id")
+    customers = _grouped(Account.objects.filter(rep_id__in=ids, active=True), "rep_id")
+    own = presets.CADENCES["own_customer"]
+    visits = (
+        logs.filter(kind__in=VISIT_KINDS, account__rep_id=F("rep_id"), account__active=True)
+        .values("rep_id", "account_id")
+        .annotate(n=Count("id"))
+    )
+    kept: dict[int, int] = {}
+    for v in visits:
+        if v["n"] >= own.times:
+            kept[v["rep_id"]] = kept.get(v["rep_id"], 0) + 1
+    prospects = Prospect.objects.filter(rep_id__in=ids)
+    registered = _grouped(prospects.filter(registered_at__gte=start, registered_at__lt=end), "rep_id")
+    closed = _grouped(prospects.filter(closed_at__gte=start, closed_at__lt=end), "rep_id", "status")
+    quotas = _quotas(reps)
     out = []
-    for rep in visible_reps(user):
-        if not rep.groups.filter(name__in=SALES_ROLES).exists() and rep.pk != user.pk:
-            continue
-        out.append({**month_figures(rep, month, today=today), "assessment": filed.get(rep.pk)})
+    for rep in reps:
+        quota = quotas[rep.pk]
+        days = working_days(month, last, quota["working_days"]) if last >= month else 0
+        target = {k: quota[k] * days for k in QUOTA_KINDS}
+        done = {k: counts.get((rep.pk, k), 0) for k in ("new_visit", "old_visit", "call", "other")}
+        n_customers = customers.get(rep.pk, 0)
+        n_kept = kept.get(rep.pk, 0)
+        out.append(
+            {
+                "rep_id": rep.pk,
+                "rep": rep.get_username(),
+                "month": month.strftime("%Y-%m"),
+                "working_days": days,
+                **completion(done, target),
+                "other_logs": done["other"],
+                "customers": n_customers,
+                "cadence_kept": n_kept,
+                "cadence_pct": round(100 * n_kept / n_customers, 1) if n_customers else None,
+                "prospects_registered": registered.get(rep.pk, 0),
+                "follow_ups": follow_ups.get(rep.pk, 0),
+                "deals": closed.get((rep.pk, Prospect.Status.WON), 0),
+                "lost": closed.get((rep.pk, Prospect.Status.LOST), 0),
+            }
+        )
     return out
+
+
+def assessments_for(user, month: date, *, today: date | None = None) -> list[dict]:
+    """Every visible sales rep's (and sales manager's) month, with the filed/signed assessment if
+    there is one."""
+    reps = list(
+        visible_reps(user)
+        .filter(groups__name__in=SALES_ROLES)
+        .distinct()
+        .select_related("staff_profile__store")
+    )
+    filed = {
+        a.rep_id: a
+        for a in Assessment.objects.filter(month=month, rep_id__in=[r.pk for r in reps]).select_related(
+            "signed_by"
+        )
+    }
+    return [{**f, "assessment": filed.get(f["rep_id"])} for f in month_figures_many(reps, month, today=today)]
 
 
 KIND_LABELS = {
