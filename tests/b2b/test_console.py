@@ -10,7 +10,7 @@ from django.test import Client
 
 from laoke.b2b import services as s
 from laoke.b2b import services_charges as sc
-from laoke.b2b.models import Approval, Opportunity
+from laoke.b2b.models import Approval, ChargeAccount, Opportunity
 
 from .helpers import project, to_initiation
 from .permission_matrix import CONSOLE
@@ -86,3 +86,29 @@ def test_opportunity_page_actions_and_the_four_eyes_rule(staff):
         ).status_code
         == 403
     )
+
+
+def test_front_desk_charge_form_records_once_and_refuses_over_the_limit(staff):
+    acc = sc.charge_account_create(name="市接待办", credit_limit_fen=500_00, signers=["张经理"])
+    desk = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    desk.force_login(staff("cashier"))
+    page = desk.get(f"/admin/console/b2b/charge-accounts/{acc.pk}/").content.decode()
+    assert 'data-testid="entry-form"' in page
+    url = f"/admin/console/b2b/charge-accounts/{acc.pk}/entry/"
+    form = {
+        "key": "form-1",
+        "kind": "charge",
+        "amount_yuan": "300.50",
+        "signer": "张经理",
+        "reference": "宴会",
+    }
+    desk.post(url, form)
+    desk.post(url, form)  # the same form submitted twice
+    acc.refresh_from_db()
+    assert acc.outstanding_fen == 300_50 and acc.entries.count() == 1
+    r = desk.post(url, {**form, "key": "form-2"}, follow=True)
+    assert "超出签单额度" in r.content.decode()
+    assert ChargeAccount.objects.get(pk=acc.pk).outstanding_fen == 300_50
+    rep = Client()
+    rep.force_login(staff("sales_rep"))
+    assert rep.post(url, {**form, "key": "form-3"}).status_code == 403

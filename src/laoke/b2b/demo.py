@@ -23,7 +23,8 @@ CUSTOMERS = [  # name, level, contact, type
     ("滨江商会", "D", "刘秘书长", "社团"),
 ]
 PROJECTS = [  # customer index, name, amount (yuan), stage to reach, outcome
-    (0, "年度培训会议包场", 860_000, "delivery", "won"),
+    (0, "年度培训会议包场", 860_000, "delivery", "collect"),
+    (1, "春季招商会议", 240_000, "delivery", "won"),
     (1, "年终客户答谢联络会", 320_000, "negotiation", ""),
     (2, "新品发布会及客房团购", 450_000, "bidding", ""),
     (3, "员工年会", 180_000, "proposal", ""),
@@ -108,12 +109,21 @@ def demo_load(*, rng, now) -> dict:
             actor=rep,
         )
         _walk(opp, stage, rep, manager, gm, yuan * 100, today)
-        if outcome == "won":
+        if outcome == "collect":  # half of the first (overdue) installment collected
             inst = opp.contract.installments.order_by("seq").first()
             s.installment_collect(
                 installment_id=inst.pk, amount_fen=inst.amount_fen // 2, on=today, actor=rep
             )
-            # The schedule's second installment stays open; a third project keeps an overdue one.
+        elif outcome == "won":
+            for inst in opp.contract.installments.order_by("seq"):
+                s.installment_collect(installment_id=inst.pk, amount_fen=inst.amount_fen, on=today, actor=rep)
+            s.opportunity_close(
+                opportunity_id=opp.pk,
+                outcome="won",
+                reason="accepted",
+                summary="工程验收，项目结项",
+                actor=manager,
+            )
         elif outcome == "lost":
             s.opportunity_close(
                 opportunity_id=opp.pk,

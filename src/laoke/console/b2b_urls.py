@@ -17,5 +17,10 @@ urlpatterns: list = [
     path("customers/", admin.site.admin_view(v.customer_list), name="b2b_customers"),
     path("charge-accounts/", admin.site.admin_view(v.account_list), name="b2b_accounts"),
     path("charge-accounts/<int:account>/", admin.site.admin_view(v.account_detail), name="b2b_account"),
+    path(
+        "charge-accounts/<int:account>/entry/",
+        admin.site.admin_view(v.account_entry),
+        name="b2b_account_entry",
+    ),
     path("surveys/", admin.site.admin_view(v.surveys), name="b2b_surveys"),
 ]

@@ -7,6 +7,8 @@ conference survey. Thin over ``laoke.b2b`` services and selectors; the same perm
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse
@@ -19,7 +21,9 @@ from django.views.decorators.http import require_POST
 from laoke.b2b import selectors, services, services_charges
 from laoke.b2b.models import ChargeAccount, Contract, Opportunity
 from laoke.b2b.presets import CLOSE_REASONS, LEVEL_BY_KEY, STAGE_BY_KEY
+from laoke.core import idempotency
 from laoke.core.errors import DomainError
+from laoke.core.money import MoneyFormatError, yuan_to_fen
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VIEW_OPP = "b2b.view_opportunity"
@@ -183,8 +187,67 @@ def account_detail(request, account: int):
             account=acc,
             entries=list(acc.entries.select_related("by")[:200]),
             available_fen=acc.credit_limit_fen - acc.outstanding_fen,
+            can_charge=request.user.has_perm("b2b.charge_chargeaccount"),
+            form_key=secrets.token_hex(12),
         ),
     )
+
+
+@require_POST
+@permission_required("b2b.charge_chargeaccount", raise_exception=True)
+def account_entry(request, account: int):
+    """签单 or 结账 from the front desk. The form carries a one-time key, so a double click or a
+    resubmitted page records the entry once (the same idempotency records as the API)."""
+    kind = request.POST.get("kind", "")
+    try:
+        amount_fen = yuan_to_fen(request.POST.get("amount_yuan", "0"))
+    except MoneyFormatError:
+        amount_fen = 0
+    payload = {
+        "account": account,
+        "kind": kind,
+        "amount_fen": amount_fen,
+        "signer": request.POST.get("signer", ""),
+        "reference": request.POST.get("reference", ""),
+    }
+    back = redirect(reverse("b2b_account", args=[account]))
+    if kind not in ("charge", "settlement"):
+        return HttpResponse(status=400)
+    try:
+        claim = idempotency.claim(
+            scope=f"b2b.console.entry@{request.user.pk}", key=request.POST.get("key", ""), payload=payload
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message(_lang(request)))
+        return back
+    if claim.replay is not None:
+        messages.info(request, _("Already recorded."))
+        return back
+    claim.render = lambda entry: (201, {"id": entry.pk})
+    try:
+        if kind == "charge":
+            services_charges.charge_record(
+                account_id=account,
+                amount_fen=amount_fen,
+                signer=payload["signer"],
+                reference=payload["reference"],
+                actor=request.user,
+                idem=claim,
+            )
+        else:
+            services_charges.charge_settle(
+                account_id=account,
+                amount_fen=amount_fen,
+                reference=payload["reference"],
+                actor=request.user,
+                idem=claim,
+            )
+    except DomainError as exc:
+        idempotency.release(claim)
+        messages.error(request, exc.message(_lang(request)))
+        return back
+    messages.success(request, _("Saved."))
+    return back
 
 
 @permission_required(VIEW_SURVEY, raise_exception=True)
