@@ -51,6 +51,7 @@
       text("points", me.points.balance);
       if (me.points.expiring) text("expiring", me.points.expiring + " " + T.expiring + " " + day(me.points.first_expiry));
       if (me.tier) {
+        if ($("tier-card")) $("tier-card").hidden = false;
         text("tier-name", me.tier.name);
         var n = me.tier.next;
         if (n) {
