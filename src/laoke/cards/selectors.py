@@ -70,9 +70,23 @@ def card_status(number: str) -> dict:
 
 def wallet_summary(*, member: Member | None = None, group_account: GroupAccount | None = None) -> dict:
     lookup = {"member": member} if member is not None else {"group_account": group_account}
-    account = Account.objects.filter(kind=Account.Kind.WALLET, **lookup).first()
+    # One query for both: the paid wallet and (members only) a recharge package's bonus account.
+    rows = {
+        a.kind: a
+        for a in Account.objects.filter(kind__in=[Account.Kind.WALLET, Account.Kind.WALLET_BONUS], **lookup)
+    }
+    account = rows.get(Account.Kind.WALLET)
     closed = member is not None and hasattr(member, "wallet_closure")
-    return {"balance_fen": account.balance if account else 0, "closed": closed, "account": account}
+    paid = account.balance if account else 0
+    bonus_row = rows.get(Account.Kind.WALLET_BONUS)
+    bonus = bonus_row.balance if bonus_row is not None else 0
+    return {
+        "balance_fen": paid + bonus,
+        "paid_fen": paid,
+        "bonus_fen": bonus,
+        "closed": closed,
+        "account": account,
+    }
 
 
 def wallet_history(account: Account | None):

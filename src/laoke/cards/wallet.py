@@ -12,6 +12,15 @@ Helpers (``_wallet_credit``, ``_wallet_debit``, ``_wallet_close``) need the call
 settlement calls them inside its own. The public services wrap them (durable transaction, audit,
 idempotency record).
 
+The bonus of a recharge package (充值套餐, app payments) sits in the member's ``wallet_bonus``
+account, so refunds and breakage stay exact. The spendable balance is wallet + wallet_bonus. A
+member's wallet payment (sink ``wallet_spent``) draws on both **in proportion to their balances**,
+split by largest remainder (ties to the paid part): the bonus leg goes to ``wallet_bonus_spent``
+with key ``{key}:bonus``. A refund of that payment (``_wallet_credit`` from ``wallet_spent`` with
+the payment's reference) puts each part back where it came from, cumulatively by largest
+remainder, so a full refund returns exactly what each part gave. Debits to other sinks draw on
+the paid part only; 销卡 forfeits the bonus (→ ``wallet_bonus_breakage``) whatever the policy.
+
 销卡 (seed 003 8.4): the member confirms by repeating back their name, mobile and the account
 (member number) — by email reply, SMS reply or in person — and the remaining balance is either
 refunded (→ ``wallet_refunds``) or forfeited (→ ``breakage``), the policy recorded either way. A
@@ -28,7 +37,7 @@ from laoke.core.audit import audit_write
 from laoke.core.errors import DomainError
 from laoke.core.money import format_yuan
 from laoke.ledger.models import Account, Transfer
-from laoke.ledger.services import _transfer, owner_account, system_account
+from laoke.ledger.services import SYSTEM_ACCOUNTS, _transfer, owner_account, system_account
 from laoke.members.models import GroupAccount, Member
 from laoke.messaging.models import Message
 from laoke.messaging.services import _message_enqueue
@@ -64,6 +73,51 @@ def wallet_account(member: Member | None = None, group_account: GroupAccount | N
     return owner_account(kind=Account.Kind.WALLET, group_account=group_account)
 
 
+BONUS_SPENT = "wallet_bonus_spent"
+BONUS_BREAKAGE = "wallet_bonus_breakage"
+_EXTRA_SYSTEM_ACCOUNTS = {
+    BONUS_SPENT: "Bonus stored value spent on orders",
+    BONUS_BREAKAGE: "Bonus stored value forfeited",
+}
+
+
+def fen_system_account(code: str, name: str = "") -> Account:
+    """A system account in fen (the ledger's own list, or one of the wallet's and its callers')."""
+    if code in SYSTEM_ACCOUNTS:
+        return system_account(code)
+    account, _ = Account.objects.get_or_create(
+        code=code,
+        defaults={
+            "kind": Account.Kind.SYSTEM,
+            "unit": Account.Unit.FEN,
+            "name": name or _EXTRA_SYSTEM_ACCOUNTS.get(code, code),
+            "allow_negative": True,
+            "created_at": clock.now(),
+        },
+    )
+    return account
+
+
+def bonus_account(member: Member) -> Account:
+    return owner_account(kind=Account.Kind.WALLET_BONUS, member=member)
+
+
+def split_proportional(amount: int, paid: int, bonus: int) -> tuple[int, int]:
+    """``amount`` split between the paid and the bonus part in proportion to ``paid``:``bonus``,
+    by largest remainder (a tie goes to the paid part). Each part is at most its balance."""
+    total = paid + bonus
+    if bonus <= 0 or total <= 0:
+        return amount, 0
+    b, rb = divmod(amount * bonus, total)
+    p, rp = divmod(amount * paid, total)
+    if b + p < amount:  # one fen left over (the remainders sum to total)
+        if rb > rp:
+            b += 1
+        else:
+            p += 1
+    return p, b
+
+
 def _owner_label(member: Member | None, group_account: GroupAccount | None):
     return member if member is not None else group_account
 
@@ -83,14 +137,19 @@ def _wallet_credit(
         raise RuntimeError("_wallet_credit needs the caller's transaction")
     if member is not None and WalletClosure.objects.filter(member=member).exists():
         raise DomainError(WALLET_CLOSED)
-    t = _transfer(
-        debit=system_account(source),
-        credit=wallet_account(member, group_account),
-        amount=amount_fen,
-        key=key,
-        reason=reason,
-        reference=reference,
-    )
+    if member is not None and source == "wallet_spent" and reference:
+        t = _refund_parts(member=member, amount_fen=amount_fen, key=key, reason=reason, reference=reference)
+    else:
+        t = None
+    if t is None:
+        t = _transfer(
+            debit=fen_system_account(source),
+            credit=wallet_account(member, group_account),
+            amount=amount_fen,
+            key=key,
+            reason=reason,
+            reference=reference,
+        )
     # A 销卡 running concurrently holds the wallet row: our balance UPDATE waited for it, so this
     # second look (a new statement, a new snapshot on PostgreSQL) sees its closure and we roll back.
     if (
@@ -117,18 +176,57 @@ def _wallet_debit(
     if not connection.in_atomic_block:
         raise RuntimeError("_wallet_debit needs the caller's transaction")
     account = wallet_account(member, group_account)
-    already = Transfer.objects.filter(idempotency_key=key).exists()
-    t = _transfer(
-        debit=account,
-        credit=system_account(sink),
-        amount=amount_fen,
-        key=key,
-        reason=reason,
-        reference=reference,
-    )
-    if not already and member is not None and member.mobile:
-        # Our UPDATE holds the row lock: this read is the balance right after this debit.
-        balance = Account.objects.values_list("balance", flat=True).get(pk=account.pk)
+    done = Transfer.objects.filter(idempotency_key__in=[key, f"{key}:bonus"]).order_by("idempotency_key")
+    done = list(done)
+    if done:  # a retry: the first split stands (the balances may have moved since)
+        return done[0]
+    balance = None  # the member's spendable balance after this debit, when known without a re-read
+    if member is not None and sink == "wallet_spent":
+        # Lock the wallet and the bonus account (pk order) and split the payment between them.
+        rows = {
+            a.kind: a
+            for a in Account.objects.select_for_update()
+            .filter(member=member, kind__in=[Account.Kind.WALLET, Account.Kind.WALLET_BONUS])
+            .order_by("pk")
+        }
+        paid_bal = rows[Account.Kind.WALLET].balance if Account.Kind.WALLET in rows else 0
+        bonus = rows.get(Account.Kind.WALLET_BONUS)
+        bonus_bal = bonus.balance if bonus is not None else 0
+        paid_part, bonus_part = split_proportional(amount_fen, paid_bal, bonus_bal)
+        t = None
+        if paid_part:
+            t = _transfer(
+                debit=account,
+                credit=fen_system_account(sink),
+                amount=paid_part,
+                key=key,
+                reason=reason,
+                reference=reference,
+            )
+        if bonus_part:
+            tb = _transfer(
+                debit=bonus,
+                credit=fen_system_account(BONUS_SPENT),
+                amount=bonus_part,
+                key=f"{key}:bonus",
+                reason=reason,
+                reference=reference,
+            )
+            t = t or tb
+        balance = paid_bal + bonus_bal - amount_fen  # we hold both rows: nobody moved them since
+    else:
+        t = _transfer(
+            debit=account,
+            credit=fen_system_account(sink),
+            amount=amount_fen,
+            key=key,
+            reason=reason,
+            reference=reference,
+        )
+    if member is not None and member.mobile:
+        if balance is None:
+            # Our UPDATE holds the row lock: this read is the balance right after this debit.
+            balance = Account.objects.values_list("balance", flat=True).get(pk=account.pk)
         threshold = low_balance_threshold_fen()
         if balance < threshold <= balance + amount_fen:
             _message_enqueue(
@@ -139,6 +237,73 @@ def _wallet_debit(
                 body=f"您的储值余额为{format_yuan(balance)}，已低于{format_yuan(threshold)}，欢迎到店或在会员中心充值。",
             )
     return t
+
+
+def _refund_parts(
+    *, member: Member, amount_fen: int, key: str, reason: str, reference: str
+) -> Transfer | None:
+    """A refund of a wallet payment that drew on the bonus too: each part goes back where it came
+    from. Cumulative largest remainder over the payment's split, so the refunds of one payment add
+    up to exactly what each part gave. None when the payment took no bonus (the plain credit)."""
+    bonus = Account.objects.filter(kind=Account.Kind.WALLET_BONUS, member=member).first()
+    if bonus is None:
+        return None
+    done = list(
+        Transfer.objects.filter(idempotency_key__in=[key, f"{key}:bonus"]).order_by("idempotency_key")
+    )
+    if done:
+        return done[0]
+    wallet = wallet_account(member)
+    spent, bonus_spent = fen_system_account("wallet_spent"), fen_system_account(BONUS_SPENT)
+
+    def moved(debit, credit) -> int:
+        qs = Transfer.objects.filter(reference=reference, debit=debit, credit=credit)
+        return sum(qs.values_list("amount", flat=True))
+
+    paid_gave, bonus_gave = moved(wallet, spent), moved(bonus, bonus_spent)
+    if bonus_gave == 0:
+        return None
+    paid_back, bonus_back = moved(spent, wallet), moved(bonus_spent, bonus)
+    after = paid_back + bonus_back + amount_fen
+    if after > paid_gave + bonus_gave:  # more than the payment took: not a refund of it
+        return None
+    _, bonus_after = split_proportional(after, paid_gave, bonus_gave)  # ``after`` in the payment's ratio
+    bonus_now = bonus_after - bonus_back
+    paid_now = amount_fen - bonus_now
+    t = None
+    if paid_now > 0:
+        t = _transfer(
+            debit=spent, credit=wallet, amount=paid_now, key=key, reason=reason, reference=reference
+        )
+    if bonus_now > 0:
+        tb = _transfer(
+            debit=bonus_spent,
+            credit=bonus,
+            amount=bonus_now,
+            key=f"{key}:bonus",
+            reason=reason,
+            reference=reference,
+        )
+        t = t or tb
+    return t
+
+
+def _wallet_bonus_credit(
+    *, member: Member, amount_fen: int, key: str, reason: str, source: str, reference: str = ""
+) -> Transfer:
+    """Credit the member's bonus account (a recharge package's bonus). Needs the caller's transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("_wallet_bonus_credit needs the caller's transaction")
+    if WalletClosure.objects.filter(member=member).exists():
+        raise DomainError(WALLET_CLOSED)
+    return _transfer(
+        debit=fen_system_account(source),
+        credit=bonus_account(member),
+        amount=amount_fen,
+        key=key,
+        reason=reason,
+        reference=reference,
+    )
 
 
 def wallet_credit(
@@ -274,6 +439,18 @@ def _wallet_close(
             reason=f"wallet_close_{policy}",
             reference=member.code,
         )
+    bonus = Account.objects.filter(kind=Account.Kind.WALLET_BONUS, member=member).first()
+    if bonus is not None:
+        left = Account.objects.select_for_update().values_list("balance", flat=True).get(pk=bonus.pk)
+        if left > 0:  # a package's bonus is not money the member paid: forfeited under either policy
+            _transfer(
+                debit=bonus,
+                credit=fen_system_account(BONUS_BREAKAGE),
+                amount=left,
+                key=f"wallet_close:{member.pk}:bonus",
+                reason="wallet_close_bonus",
+                reference=member.code,
+            )
     try:
         with transaction.atomic():
             closure = WalletClosure.objects.create(
@@ -349,16 +526,17 @@ def merge_hook(*, source: Member, target: Member) -> dict[str, int]:
     moves to the survivor's wallet in one ledger transfer (key ``wallet-merge:{source}``, so a
     retried merge moves nothing twice). A survivor whose wallet was closed (销卡) cannot take it:
     the merge is refused and the operator settles the balance first."""
+    moved = _merge_bonus(source=source, target=target)
     src = Account.objects.filter(kind=Account.Kind.WALLET, member=source).first()
     if src is None:
-        return {}
+        return moved
     dst = wallet_account(target)
     locked = {
         a.pk: a for a in Account.objects.select_for_update().filter(pk__in=[src.pk, dst.pk]).order_by("pk")
     }
     balance = locked[src.pk].balance
     if balance <= 0:
-        return {"wallet_moved_fen": 0}
+        return {**moved, "wallet_moved_fen": 0}
     if WalletClosure.objects.filter(member=target).exists():
         raise DomainError(WALLET_CLOSED)
     _transfer(
@@ -369,4 +547,28 @@ def merge_hook(*, source: Member, target: Member) -> dict[str, int]:
         reason="wallet.merge",
         reference=f"member:{source.pk}",
     )
-    return {"wallet_moved_fen": balance}
+    return {**moved, "wallet_moved_fen": balance}
+
+
+def _merge_bonus(*, source: Member, target: Member) -> dict[str, int]:
+    src = Account.objects.filter(kind=Account.Kind.WALLET_BONUS, member=source).first()
+    if src is None:
+        return {}
+    dst = bonus_account(target)
+    locked = {
+        a.pk: a for a in Account.objects.select_for_update().filter(pk__in=[src.pk, dst.pk]).order_by("pk")
+    }
+    balance = locked[src.pk].balance
+    if balance <= 0:
+        return {}
+    if WalletClosure.objects.filter(member=target).exists():
+        raise DomainError(WALLET_CLOSED)
+    _transfer(
+        debit=locked[src.pk],
+        credit=locked[dst.pk],
+        amount=balance,
+        key=f"wallet-bonus-merge:{source.pk}",
+        reason="wallet.merge",
+        reference=f"member:{source.pk}",
+    )
+    return {"wallet_bonus_moved_fen": balance}

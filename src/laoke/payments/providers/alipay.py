@@ -111,8 +111,8 @@ class AlipayProvider:
         return PayStart(redirect_url=self.client.page_execute(request, http_method="GET"))
 
     def parse_notification(self, request) -> Parsed:
+        raw = request.body.decode("utf-8", "replace")  # (read before POST parses the stream)
         params = {k: request.POST.get(k, "") for k in request.POST}
-        raw = request.body.decode("utf-8", "replace")
         ok = (200, "text/plain", "success")
         fail = (200, "text/plain", "failure")
         if not verify_params(params, self.cfg.alipay_public_key) or params.get("app_id") != self.cfg.app_id:
