@@ -38,13 +38,19 @@ def test_story_5_through_the_api_and_cli(api, tmp_path, capsys):
             )
             assert r.status_code == 201, r.content
             ids.append(r.json()["id"])
+        # a sales manager's own request is not in a colleague's queue, and is refused by the API
+        own = xmgr.post(f"{P}/campaigns/{c['id']}/applications", form(name="经理推荐"), content_type=J).json()
+        colleague = api("sales_manager")
+        assert own["id"] not in [a["id"] for a in colleague.get(f"{P}/applications/to-review").json()]
+        r = colleague.post(f"{P}/applications/{own['id']}/sales-review", {"approve": True}, content_type=J)
+        assert (r.status_code, r.json()["code"]) == (403, "APPROVAL_OWN_ROLE")
         # the sales rep cannot review; each manager reviews their own step
         assert (
             rep.post(f"{P}/applications/{ids[0]}/sales-review", {"approve": True}, content_type=J).status_code
             == 403
         )
         queue = smgr.get(f"{P}/applications/to-review").json()
-        assert sorted(a["id"] for a in queue) == sorted(ids)
+        assert sorted(a["id"] for a in queue) == sorted([*ids, own["id"]])
         for i in ids:
             assert (
                 smgr.post(
@@ -73,6 +79,8 @@ def test_story_5_through_the_api_and_cli(api, tmp_path, capsys):
         assert r.status_code == 200 and r["X-Laoke-Late"] == "0"
         rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
         assert [row[2] for row in rows[1:]] == ["客户0", "客户1"]
+        assert laoke(["gifts", "budget", str(c["id"])]) == 0
+        assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["total_fen"] == b["total_fen"]
         out = tmp_path / "couriers.csv"
         assert laoke(["gifts", "export-couriers", str(c["id"]), "--output", str(out), "--format", "csv"]) == 0
         assert out.read_bytes().decode("utf-8-sig").count("\n") == 3

@@ -104,7 +104,7 @@ def campaign(request, campaign_id: int):
     _need(request, VIEW_CAMPAIGN)
     c = _campaign(campaign_id)
     user = request.user
-    review = [{"a": a, "steps": _steps_for(user, a)} for a in selectors.to_review(user, c)[:200]]
+    review = [{"a": a, "steps": _steps_for(user, a)} for a in selectors.to_review(user, c, limit=200)]
     mine = (
         GiftApplication.objects.filter(campaign=c, requested_by=user)
         .select_related("level")

@@ -234,7 +234,7 @@ def applications_file(request, campaign_id: int, payload: ApplicationIn):
 @router.get("/applications/to-review", summary="Applications waiting for a step the caller may decide")
 @require(VIEW_APP, READ)
 def applications_to_review(request):
-    return [application_dict(a) for a in selectors.to_review(request.user)[:500]]
+    return [application_dict(a) for a in selectors.to_review(request.user)]
 
 
 def _review(request, application_id: int, payload: DecisionIn, step: str):

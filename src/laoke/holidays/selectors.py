@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 
+from laoke.core.approvals import roles_of
+
 from .models import ApplicationState, GiftApplication, GiftCampaign, RecipientType
 
 
@@ -103,8 +105,9 @@ def review_steps_of(user) -> list[str]:
     return [step for step, perm in STEP_PERMISSIONS.items() if user.has_perm(perm)]
 
 
-def to_review(user, campaign: GiftCampaign | None = None) -> QuerySet[GiftApplication]:
-    """Applications waiting for a step ``user`` may decide, excluding their own requests."""
+def to_review(user, campaign: GiftCampaign | None = None, *, limit: int = 500) -> list[GiftApplication]:
+    """Applications waiting for a step ``user`` may decide, without those the approval rule would
+    refuse them (their own requests, and requests filed by someone sharing one of their roles)."""
     steps = review_steps_of(user)
     cond = Q(pk__in=[])
     if "service_review" in steps:
@@ -116,7 +119,14 @@ def to_review(user, campaign: GiftCampaign | None = None) -> QuerySet[GiftApplic
     qs = GiftApplication.objects.filter(cond).exclude(requested_by=user).select_related("level", "campaign")
     if campaign is not None:
         qs = qs.filter(campaign=campaign)
-    return qs.order_by("pk")
+    mine = set(roles_of(user))
+    out = []
+    for app in qs.order_by("pk").iterator(chunk_size=500):
+        if not mine & set(app.requester_roles or ()):
+            out.append(app)
+            if len(out) >= limit:
+                break
+    return out
 
 
 def applications(campaign: GiftCampaign, *, state: str | None = None) -> QuerySet[GiftApplication]:
