@@ -231,3 +231,17 @@ def test_tick_closes_member_day_lottery_when_entries_close(world):
     with clock.frozen(closes):
         assert services.lottery_tick(clock.now()) == {"opened": 0, "closed": 1}
     assert Lottery.objects.get(pk=lot.pk).state == "closed"
+
+
+def test_demo_hook_creates_the_preset_lottery_and_an_event(world):
+    import random
+
+    from laoke.events.demo import demo_load
+    from laoke.events.models import Event
+
+    out = demo_load(rng=random.Random(1), now=NOW)
+    lot = Lottery.objects.get(pk=out["lottery_id"])
+    assert lot.min_points == 5_000 and lot.state == "open" and lot.prizes.count() == 3
+    e = Event.objects.get(pk=out["event_id"])
+    assert out["invitees"] == 4 and e.invitees.count() == 4  # the four members holding points
+    assert demo_load(rng=random.Random(1), now=NOW) == {"lotteries": 0, "events": 0}
