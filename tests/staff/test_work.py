@@ -247,3 +247,23 @@ def test_bad_input_is_a_domain_error(team):
         with pytest.raises(DomainError) as e:
             selectors.parse_month("2026/06")
         assert e.value.code == "STAFF_MONTH_INVALID"
+
+
+def test_assessment_query_count_does_not_grow_with_reps(team, staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> tuple[int, int]:
+        team.head = type(team.head).objects.get(pk=team.head.pk)  # a fresh permission cache
+        with clock.frozen(local(2026, 7, 2)), CaptureQueriesContext(connection) as ctx:
+            rows = selectors.assessments_for(team.head, date(2026, 6, 1))
+        return len(rows), len(ctx.captured_queries)
+
+    _log(team.rep, "call", local(2026, 6, 3))
+    few, q1 = count()
+    for _ in range(3):
+        rep = staff("sales_rep", store=team.shop)
+        _log(rep, "call", local(2026, 6, 4))
+    more, q2 = count()
+    assert (few, more) == (4, 7)
+    assert q1 == q2 <= 15
