@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from laoke.analytics.evaluation import campaign_report
 from laoke.campaigns.dispatch import campaigns_tick
 from laoke.campaigns.models import Campaign, Contact
 from laoke.cards.wallet import wallet_credit
@@ -20,7 +21,7 @@ from laoke.orders.services import order_review
 from laoke.service.hooks import campaign_complaints, marketing_suppression
 from laoke.service.models import ReactivationPickup, ServiceCase
 from laoke.service.reactivation import reactivation_rule_approve, reactivation_rule_save, reactivation_tick
-from laoke.service.services import case_contact, case_resolve, service_tick
+from laoke.service.services import case_contact, case_file, case_resolve, service_tick
 
 from .conftest import T0
 
@@ -100,6 +101,13 @@ def test_story2_dormant_member_reactivated_once_and_complaint_handled(desk):
         case_resolve(case_id=case.pk, outcome="已退货退款，会员接受道歉", actor=desk.agent)
     assert marketing_suppression([unhappy.pk, quiet.pk], at) == {}
     assert campaign_complaints([unhappy.pk, quiet.pk]) == [(unhappy.pk, at)]
+
+    # a complaint of a contacted member inside the wave's window counts in the evaluation
+    with clock.frozen(at + DAY):
+        case_file(member_id=quiet.pk, level="criticism", text="短信太多了", source="phone")
+    report = campaign_report(campaign)
+    assert report["complaints_tracked"] is True
+    assert report["totals"]["complaints"] == 1 and report["totals"]["contacted"] == 1
 
     # a new order then another month of silence is a new episode (and the once-active member,
     # silent since day 20, has now gone dormant too)

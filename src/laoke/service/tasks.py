@@ -1,5 +1,8 @@
-"""Huey periodic tasks of the service desk: reviews in and escalations every 10 minutes,
-greetings and reactivation once a day in the morning (shop time is the settings' TIME_ZONE)."""
+"""Huey periodic tasks of the service desk. Huey's crontab runs on UTC (``utc`` is left at its
+default): reviews in and escalations every 10 minutes; greetings every hour (a rerun writes
+nothing, and messages written before 09:00 shop time wait until then), so a stopped worker
+catches up the same day; reactivation once a day at 01:00 UTC = 09:00 in Shanghai (each run with
+members starts one campaign)."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
@@ -17,13 +20,13 @@ def service_tick_periodic():
         return service_tick(clock.now())
 
 
-@db_periodic_task(crontab(hour="8", minute="30"))
+@db_periodic_task(crontab(minute="5"))
 def greetings_tick_periodic():
     with lock_task("greetings-tick"):
         return greetings_tick(clock.now())
 
 
-@db_periodic_task(crontab(hour="7", minute="0"))
+@db_periodic_task(crontab(hour="1", minute="0"))
 def reactivation_tick_periodic():
     with lock_task("reactivation-tick"):
         return reactivation_tick(clock.now())
