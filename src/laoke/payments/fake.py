@@ -379,6 +379,9 @@ class Handler(BaseHTTPRequestHandler):
             t = self.fake.trades.get(parts[-1]) if len(parts) == 4 else None
             if t is None:
                 return self._send(404, "<p>订单不存在</p>")
+            back = dict(urllib.parse.parse_qsl(url.query)).get("redirect_url")
+            if back and t.provider == "wechat":  # H5: the merchant appends where to come back to
+                t.return_url = back
             return self._send(200, _cashier_html(t))
         if url.path.startswith("/v3/"):
             return self._wechat("GET", url, b"")
