@@ -63,6 +63,10 @@ def test_customer_levels_are_checked(staff):
     assert exc.value.code == "B2B_LEVEL_INVALID"
     cust = customer(rep, level="D", name="新客户")
     assert s.big_customer_set_level(customer_id=cust.pk, level="B", actor=rep).level == "B"
+    for ref in ("group_account_id", "member_id", "branch_id"):
+        with pytest.raises(DomainError) as exc:
+            s.big_customer_create(name="错号", level="C", **{ref: 987654})
+        assert (exc.value.code, exc.value.field) == ("B2B_FIELD_INVALID", ref)
 
 
 def test_stages_move_forward_one_at_a_time_with_history(staff):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 
@@ -20,6 +21,8 @@ from laoke.core import clock, idempotency
 from laoke.core.approvals import approval_check, roles_of
 from laoke.core.audit import audit_write
 from laoke.core.errors import DomainError
+from laoke.core.models import Store
+from laoke.members.models import GroupAccount, Member
 
 from . import error_codes as E
 from .models import (
@@ -72,6 +75,15 @@ def _get(model, pk, what: str, *, lock: bool = False):
     return obj
 
 
+def _refs(**refs: int | None) -> None:
+    """Each given id names an existing row (a bad id is a 422, not a foreign-key error at commit)."""
+    models = {"group_account_id": GroupAccount, "member_id": Member, "branch_id": Store, "owner_id": None}
+    for field, pk in refs.items():
+        model = models[field] or get_user_model()
+        if pk is not None and not model.objects.filter(pk=pk).exists():
+            raise DomainError(E.B2B_FIELD_INVALID, field=field)
+
+
 def _text(field: str, value: str | None, limit: int, *, required: bool = False) -> str:
     value = (value or "").strip()
     if (required and not value) or len(value) > limit:
@@ -116,6 +128,7 @@ def big_customer_create(
     if level not in LEVEL_BY_KEY:
         raise DomainError(E.B2B_LEVEL_INVALID, field="level")
     with transaction.atomic(durable=True):
+        _refs(group_account_id=group_account_id, member_id=member_id, branch_id=branch_id, owner_id=owner_id)
         customer = BigCustomer.objects.create(
             name=_text("name", name, 120, required=True),
             level=level,
@@ -141,6 +154,7 @@ def big_customer_set_level(
         raise DomainError(E.B2B_LEVEL_INVALID, field="level")
     with transaction.atomic(durable=True):
         customer = _get(BigCustomer, customer_id, "big customer", lock=True)
+        _refs(owner_id=owner_id)
         before = {"level": customer.level, "owner_id": customer.owner_id}
         customer.level = level
         if owner_id is not None:
@@ -238,6 +252,7 @@ def opportunity_create(
     now = clock.now()
     with transaction.atomic(durable=True):
         customer = _get(BigCustomer, customer_id, "big customer")
+        _refs(owner_id=owner_id)
         opp = Opportunity.objects.create(
             customer=customer,
             name=_text("name", name, 200, required=True),
@@ -277,6 +292,7 @@ def opportunity_update(*, opportunity_id: int, changes: dict, actor=None) -> Opp
     with transaction.atomic(durable=True):
         opp = _get(Opportunity, opportunity_id, "opportunity", lock=True)
         _require_open(opp)
+        _refs(owner_id=clean.get("owner_id"))
         before = {k: getattr(opp, k) for k in clean}
         for key, value in clean.items():
             setattr(opp, key, value)

@@ -23,7 +23,7 @@ from laoke.core.errors import DomainError
 from . import error_codes as E
 from .models import BigCustomer, ChargeAccount, ChargeEntry, SurveyResponse, SurveyTemplate
 from .presets import SURVEY_NAME, SURVEY_QUESTIONS
-from .services import _amount, _get, _text
+from .services import _amount, _get, _refs, _text
 
 _UNGUARDED_FOR_TESTS = False
 _UNGUARDED_PAUSE = 0.0
@@ -54,6 +54,7 @@ def charge_account_create(
     if isinstance(discount_bp, bool) or not isinstance(discount_bp, int) or not 0 <= discount_bp <= 10000:
         raise DomainError(E.B2B_FIELD_INVALID, field="discount_bp")
     with transaction.atomic(durable=True):
+        _refs(group_account_id=group_account_id, member_id=member_id)
         account = ChargeAccount.objects.create(
             name=_text("name", name, 120, required=True),
             credit_limit_fen=_amount("credit_limit_fen", credit_limit_fen),
