@@ -37,8 +37,16 @@ def test_s0_daily_quota_2_new_3_old_4_calls_on_working_days(team):
     assert all(v["target"] == 0 for v in saturday["completion"]["kinds"].values())
 
 
-def test_quota_rep_beats_store_beats_global(team):
-    services.quota_plan_set(actor=team.head, new_visits=1, old_visits=1, calls=1)
+def test_quota_rep_beats_store_beats_global(team, staff):
+    import pytest
+
+    from laoke.core.errors import DomainError
+
+    for kw in ({}, {"store_id": team.south.pk}):  # a branch head sets only their own branch's quotas
+        with pytest.raises(DomainError) as e:
+            services.quota_plan_set(actor=team.head, new_visits=1, old_visits=1, calls=1, **kw)
+        assert e.value.code == "STAFF_REP_NOT_VISIBLE"
+    services.quota_plan_set(actor=staff("admin"), new_visits=1, old_visits=1, calls=1)
     assert selectors.quota_for(team.rep)["scope"] == "global"
     services.quota_plan_set(actor=team.head, store_id=team.shop.pk, new_visits=3, old_visits=2, calls=6)
     assert selectors.quota_for(team.rep)["call"] == 6

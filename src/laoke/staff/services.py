@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from laoke.core import clock, idempotency
 from laoke.core.approvals import approval_check, roles_of
@@ -98,8 +100,17 @@ def quota_plan_set(
             store = Store.objects.filter(pk=store_id).first()
             if store is None:
                 raise DomainError(NOT_FOUND, field="store_id")
+            own = _store_of(actor)
+            if not actor.has_perm(selectors.VIEW_ALL) and (
+                own is None or own.pk not in (store.pk, store.parent_id)
+            ):
+                raise DomainError(STAFF_REP_NOT_VISIBLE, field="store_id")  # another branch's store
             scope = f"store:{store.pk}"
         else:
+            if not actor.has_perm(selectors.VIEW_ALL) and _store_of(actor) is not None:
+                raise DomainError(
+                    STAFF_REP_NOT_VISIBLE, field="store_id"
+                )  # a branch head sets their branch's
             scope = "global"
         before = QuotaPlan.objects.filter(scope=scope).values("new_visits", "old_visits", "calls").first()
         plan, _ = QuotaPlan.objects.update_or_create(
@@ -369,12 +380,12 @@ def work_log_add(
             if level:
                 prospect.level = level
             day = clock.to_local(at).date()
-            prospect.follow_ups += 1
-            prospect.last_follow_up_at = max(at, prospect.last_follow_up_at or at)
-            prospect.next_follow_up_on = next_follow_up_on or _next_follow_up(
-                prospect.level, prospect.key, day
+            Prospect.objects.filter(pk=prospect.pk).update(
+                level=prospect.level,
+                follow_ups=F("follow_ups") + 1,
+                last_follow_up_at=Greatest(Coalesce("last_follow_up_at", Value(at)), Value(at)),
+                next_follow_up_on=next_follow_up_on or _next_follow_up(prospect.level, prospect.key, day),
             )
-            prospect.save(update_fields=["level", "follow_ups", "last_follow_up_at", "next_follow_up_on"])
         audit_write(
             action="staff.log_add",
             obj=log,
