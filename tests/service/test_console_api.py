@@ -112,6 +112,24 @@ def test_api_case_flow(desk, api):
     assert bad.status_code == 422 and bad.json()["code"] == "SERVICE_CASE_LEVEL"
 
 
+def test_api_handling_table_change(desk, api):
+    marketing = api("marketer", user=desk.marketer)
+    r = marketing.put(
+        "/api/v1/service/handling-rules/dissatisfied",
+        {"method": "visit", "due_hours": 12},
+        content_type="application/json",
+    )
+    assert r.status_code == 200, r.content
+    case = case_file(member_id=desk.customer().pk, level="dissatisfied")
+    assert (case.method, (case.due_at - case.created_at).total_seconds()) == ("visit", 12 * 3600)
+    r = marketing.put(
+        "/api/v1/service/handling-rules/dissatisfied",
+        {"method": "fax", "due_hours": 12},
+        content_type="application/json",
+    )
+    assert r.status_code == 422 and r.json()["code"] == "SERVICE_HANDLING_INVALID"
+
+
 def test_api_libraries_and_rule_approval(desk, api):
     service_presets_install()
     agent = api("service_agent", user=desk.agent)

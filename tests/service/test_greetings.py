@@ -13,7 +13,7 @@ from laoke.messaging.models import Message
 from laoke.points.services import points_adjust
 from laoke.promotions.models import Coupon
 from laoke.service.greetings import greetings_tick, holiday_date
-from laoke.service.models import GreetingRule
+from laoke.service.models import CareArticle, GreetingRule, ReactivationRule
 from laoke.service.presets import service_presets_install
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,13 @@ def test_presets_have_the_2027_dates(desk):
     assert service_presets_install() == counts  # idempotent
     for name, expected in DATES_2027.items():
         assert holiday_date(GreetingRule.objects.get(name=name), 2027) == expected
+    assert (counts["care_articles"], counts["case_categories"], counts["call_cases"]) == (8, 4 + 12, 3)
+    dormant, low = ReactivationRule.objects.order_by("kind").values_list(
+        "kind", "idle_days", "balance_below_fen"
+    )
+    assert (dormant, low) == (("dormant", 30, None), ("low_balance", 30, 2_000))  # seed 003 §8.3
+    assert not ReactivationRule.objects.filter(is_active=True).exists()  # waiting for approval
+    assert set(CareArticle.objects.values_list("category", flat=True)) >= {"奶粉", "童装", "尺码", "真品"}
     birthday = GreetingRule.objects.get(name="生日祝福")
     assert [(p.min_points, p.coupon_template.amount_off_fen) for p in birthday.privileges.all()] == [
         (5000, 2000)
