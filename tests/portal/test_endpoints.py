@@ -188,3 +188,14 @@ def test_tier_and_progress(c, member):
     nxt = tier["next"]
     assert (nxt["code"], nxt["threshold"]) == ("senior", 200_000)  # 2,000 yuan spent
     assert nxt["value"] == 0 and nxt["missing"] == nxt["threshold"] and nxt["percent"] == 0
+
+
+def test_summary_query_count_is_pinned(c, member, django_assert_max_num_queries):
+    from laoke.tiers.services import tier_presets_install
+    from tests.points.conftest import give
+
+    tier_presets_install(preset="online_shop")
+    give(member, 50)
+    with django_assert_max_num_queries(14):
+        r = get(c, "")
+    assert r.status_code == 200 and r.json()["points"]["balance"] == 50

@@ -186,3 +186,23 @@ def test_errors_in_the_members_language(member):
         "/api/v1/me/login", {"mobile": member.mobile, "code": "12345"}, content_type="application/json", **H5
     )
     assert "code" in r.json()["message"]
+
+
+def test_tick_drops_ended_codes_and_sessions(member):
+    from laoke.portal.services import portal_tick
+
+    login(client(), member.mobile)
+    clock.advance(timedelta(seconds=61))
+    request_code(client(), member.mobile)
+    clock.advance(timedelta(days=2))
+    assert portal_tick(clock.now()) == 2  # both codes ended > 1 day ago; the session (14 days) stays
+    assert LoginCode.objects.count() == 0 and MemberSession.objects.count() == 1
+
+
+def test_demo_hook(member):
+    import random
+
+    from laoke.portal.demo import demo_load
+
+    out = demo_load(rng=random.Random(1), now=clock.now())
+    assert out["sessions"] == 1 and MemberSession.objects.filter(member=member).count() == 1
