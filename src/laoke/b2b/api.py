@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from django.http import HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from laoke.core.api import idempotent_write, paginate, require
 
@@ -70,7 +70,7 @@ def customer_list(request, level: str | None = None, cursor: str | None = None, 
 @router.post("/customers", response={201: CustomerOut}, summary="Add a big customer")
 @require("b2b.add_bigcustomer", WRITE)
 def customer_create(request, payload: CustomerIn):
-    return 201, services.big_customer_create(**payload.dict(), actor=request.user)
+    return Status(201, services.big_customer_create(**payload.dict(), actor=request.user))
 
 
 class LevelIn(Schema):
@@ -122,7 +122,7 @@ def follow_up_list(request, customer_id: int):
 )
 @require("b2b.add_followup", WRITE)
 def follow_up_add(request, customer_id: int, payload: FollowUpIn):
-    return 201, services.follow_up_add(customer_id=customer_id, **payload.dict(), actor=request.user)
+    return Status(201, services.follow_up_add(customer_id=customer_id, **payload.dict(), actor=request.user))
 
 
 # --- opportunities -------------------------------------------------------------------------------
@@ -269,7 +269,7 @@ def opportunity_list(
 @router.post("/opportunities", response={201: OpportunityOut}, summary="Open an opportunity at 客户开发")
 @require("b2b.add_opportunity", WRITE)
 def opportunity_create(request, payload: OpportunityIn):
-    return 201, services.opportunity_create(**payload.dict(), actor=request.user)
+    return Status(201, services.opportunity_create(**payload.dict(), actor=request.user))
 
 
 @router.get(
@@ -346,7 +346,7 @@ def approval_request(request, opportunity_id: int, payload: ApprovalIn):
     data = payload.dict()
     if data["installments"] is not None:
         data["installments"] = [dict(r) for r in data["installments"]]
-    return 201, services.approval_request(opportunity_id=opportunity_id, **data, actor=request.user)
+    return Status(201, services.approval_request(opportunity_id=opportunity_id, **data, actor=request.user))
 
 
 @router.get("/approvals", response=list[ApprovalOut], summary="Requests waiting for a decision")
@@ -533,7 +533,7 @@ def account_list(request):
 @router.post("/charge-accounts", response={201: AccountOut}, summary="Open a charge account")
 @require("b2b.add_chargeaccount", WRITE)
 def account_create(request, payload: AccountIn):
-    return 201, services_charges.charge_account_create(**payload.dict(), actor=request.user)
+    return Status(201, services_charges.charge_account_create(**payload.dict(), actor=request.user))
 
 
 @router.patch(
@@ -634,6 +634,7 @@ def survey_responses(request, template_id: int):
 @router.post("/surveys/{int:template_id}/responses", response={201: ResponseOut}, summary="Record a response")
 @require("b2b.add_surveyresponse", WRITE)
 def survey_respond(request, template_id: int, payload: ResponseIn):
-    return 201, services_charges.survey_response_add(
+    response = services_charges.survey_response_add(
         template_id=template_id, **payload.dict(), actor=request.user
     )
+    return Status(201, response)
