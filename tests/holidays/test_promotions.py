@@ -69,3 +69,24 @@ def test_unknown_preset():
     with pytest.raises(DomainError) as e:
         holiday_promotions_apply(preset="christmas", year=2026)
     assert e.value.code == "HOLIDAY_PRESET_UNKNOWN"
+
+
+def test_per_store_and_through_the_api(api):
+    from laoke.core.services import store_create
+
+    store = store_create(code="SG-01", name="苏果新街口店")
+    out = holiday_promotions_apply(preset="national_day", year=2026, store=store)
+    assert DrawGame.objects.get(pk=out["draw_games"][0]).code == "national_day-2026-SG-01-pre"
+    r = api("marketer").post(
+        "/api/v1/holidays/promotions",
+        {"preset": "national_day", "year": 2026},
+        content_type="application/json",
+    )
+    assert r.status_code == 201, r.content
+    assert DrawGame.objects.get(pk=r.json()["draw_games"][1]).code == "national_day-2026-receipt"
+    r = api("cashier").post(
+        "/api/v1/holidays/promotions",
+        {"preset": "national_day", "year": 2026},
+        content_type="application/json",
+    )
+    assert r.status_code == 403

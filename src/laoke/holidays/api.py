@@ -15,7 +15,7 @@ from typing import Any, Literal
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from laoke.core.api import idempotent_write, paginate, require
@@ -404,4 +404,4 @@ def games_draw(request, game_id: int, payload: DrawIn):
 @require("holidays.apply_holiday_promotions", WRITE)
 def promotions_apply(request, payload: PromotionsIn):
     data = payload.model_dump()
-    return 201, holiday_promotions.holiday_promotions_apply(actor=request.user, **data)
+    return Status(201, holiday_promotions.holiday_promotions_apply(actor=request.user, **data))
