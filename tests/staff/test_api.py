@@ -91,7 +91,7 @@ def test_assessment_export_file_and_sign_over_the_api(api, team):
         assert "far" not in listed and listed["rep"]["assessment"]["state"] == "signed"
 
 
-def test_cli_assessment_writes_the_xlsx(team, tmp_path, admin_user):
+def test_cli_assessment_writes_the_xlsx(team, tmp_path):
     from laoke.staff.cli import cmd_assessment, cmd_tick
 
     with clock.frozen(local(2026, 6, 3)):

@@ -15,7 +15,8 @@ def cmd_tick(args) -> int:
 
 
 def cmd_assessment(args) -> int:
-    """Every rep's month as xlsx (as the operator: all reps), a summary line on stdout."""
+    """Every rep's month as xlsx (as the operator: all reps; ``--as``: that user's reps), a summary
+    line on stdout."""
     from django.contrib.auth import get_user_model
 
     from laoke.core.errors import NOT_FOUND, DomainError
@@ -24,12 +25,9 @@ def cmd_assessment(args) -> int:
 
     month = selectors.parse_month(args.month)
     User = get_user_model()
+    actor = None  # the operator: every sales user
     if args.as_user:
         actor = User.objects.filter(username=args.as_user, is_active=True).first()
-        if actor is None:
-            raise DomainError(NOT_FOUND, field="as")
-    else:
-        actor = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
         if actor is None:
             raise DomainError(NOT_FOUND, field="as")
     rows = selectors.assessments_for(actor, month)

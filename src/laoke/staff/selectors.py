@@ -453,11 +453,12 @@ def month_figures_many(reps, month: date, *, today: date | None = None) -> list[
 
 def assessments_for(user, month: date, *, today: date | None = None) -> list[dict]:
     """Every visible sales rep's (and sales manager's) month, with the filed/signed assessment if
-    there is one."""
+    there is one. ``user=None``: the operator (CLI), every sales user."""
+    base = get_user_model().objects.filter(is_active=True) if user is None else visible_reps(user)
     reps = list(
-        visible_reps(user)
-        .filter(groups__name__in=SALES_ROLES)
+        base.filter(groups__name__in=SALES_ROLES)
         .distinct()
+        .order_by("username")
         .select_related("staff_profile__store")
     )
     filed = {
