@@ -20,6 +20,7 @@ type, due, escalated along the chain when overdue.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,6 +56,9 @@ PRESET_HANDLING = {
     Level.CRITICISM: (Method.VISIT, 48),
 }
 CHUNK = 500
+# A test-only switch: escalate an overdue case without locking it first (what the lock prevents:
+# two workers' ticks escalating the same case twice, each with its own audit row and notice).
+_UNLOCKED_FOR_TESTS = False
 DEFAULT_OUTCOME = "默认好评（货到付款，会员未评价），无需处理"
 
 
@@ -65,8 +69,23 @@ def _handling(level: str) -> tuple[str, int]:
     return PRESET_HANDLING[level]
 
 
+PRESET_CHAIN = (  # seed 003; also in migration 0002 (editable rows)
+    (0, "客服/客服经理", "", 24),
+    (1, "分公司负责人", "sales_manager", 24),
+    (2, "营销部（企划部）", "marketer", 24),
+    (3, "公司领导", "general_manager", 48),
+)
+
+
 def _steps() -> dict[int, EscalationStep]:
-    return {s.level: s for s in EscalationStep.objects.order_by("level")}
+    """The chain as configured; the seed preset when no row exists (an emptied table)."""
+    steps = {s.level: s for s in EscalationStep.objects.order_by("level")}
+    if not steps:
+        steps = {
+            level: EscalationStep(level=level, name=name, role=role, hours=hours)
+            for level, name, role, hours in PRESET_CHAIN
+        }
+    return steps
 
 
 def _level0_role(member: Member) -> str:
@@ -433,7 +452,12 @@ def _escalate_overdue(now: datetime) -> int:
     moved = 0
     for pk in due:
         with transaction.atomic(durable=True):
-            case = ServiceCase.objects.select_for_update().select_related("member").get(pk=pk)
+            cases = ServiceCase.objects.select_related("member")
+            if _UNLOCKED_FOR_TESTS:  # the negative control of the race test: read, pause, write
+                case = cases.get(pk=pk)
+                time.sleep(0.05)
+            else:
+                case = cases.select_for_update(of=("self",)).get(pk=pk)
             if case.state not in OPEN_STATES or case.due_at is None or case.due_at > now:
                 continue  # handled or moved meanwhile
             moved += _escalate(case, steps, now, reason="overdue", actor=None)
