@@ -373,11 +373,19 @@ def lottery_draw(*, lottery_id: int, actor=None, idem: idempotency.Claim | None 
             _state(lottery, S.COMMITTED, *((S.DRAWN,) if _UNLOCKED_FOR_TESTS else ()))
             now = clock.now()
             prizes, tuples = prize_tuples(lottery)
-            entries = {e.ticket: e for e in Entry.objects.filter(lottery=lottery).select_related("member")}
-            tickets = algo.canonical_tickets(entries)
+            tickets = canonical_entrants(lottery)
             if algo.entrants_digest(tickets) != lottery.entrants_digest:
                 raise RuntimeError(f"lottery {lottery.pk}: entrant list changed after the commitment")
             winners = algo.draw(lottery.seed, tickets, tuples)
+            # Only the winners' rows are loaded (a member-day lottery may have 100,000 entrants).
+            won = [t for _s, t, _i in winners]
+            entries = {
+                e.ticket: e
+                for i in range(0, len(won), CHUNK)
+                for e in Entry.objects.filter(lottery=lottery, ticket__in=won[i : i + CHUNK]).select_related(
+                    "member"
+                )
+            }
             used: dict[int, int] = {}
             for slot, ticket, idx in winners:
                 prize = prizes[idx]
