@@ -206,3 +206,32 @@ def test_demo_hook(member):
 
     out = demo_load(rng=random.Random(1), now=clock.now())
     assert out["sessions"] == 1 and MemberSession.objects.filter(member=member).count() == 1
+
+
+def test_registration_by_a_friends_link_registers_the_referral(
+    member, monkeypatch, django_capture_on_commit_callbacks
+):
+    import re
+
+    from laoke.members.models import Member
+    from laoke.portal import services
+    from laoke.referrals.models import Referral
+    from laoke.referrals.services import referrals_presets_install
+
+    referrals_presets_install()
+    sent = []  # the code of an unknown mobile goes straight to the provider: catch the call
+    monkeypatch.setattr(services, "_send_direct", lambda mobile, body, code_id: sent.append(body))
+    mobile = new_mobile()
+    c = client()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert request_code(c, mobile).status_code == 202
+    code = re.search(r"\b(\d{6})\b", sent[0]).group(1)
+    r = c.post(
+        "/api/v1/me/login",
+        {"mobile": mobile, "code": code, "accept_agreement": True, "referrer": member.code},
+        content_type="application/json",
+        **H5,
+    )
+    assert r.status_code == 200 and r.json()["registered"] is True
+    new = Member.objects.get(mobile="+86" + mobile)
+    assert Referral.objects.get(new_member=new).referrer_id == member.pk

@@ -31,6 +31,7 @@ class LoginIn(Schema):
     mobile: str = Field(max_length=40)
     code: str = Field(max_length=12)
     accept_agreement: bool = False
+    referrer: str = Field("", max_length=40)
 
 
 class LoginOut(Schema):
@@ -62,6 +63,7 @@ def login(request, payload: LoginIn, response: HttpResponse):
         mobile=payload.mobile,
         code=payload.code,
         accept_agreement=payload.accept_agreement,
+        referrer=payload.referrer,
         ip=client_ip(request),
         user_agent=request.headers.get("User-Agent", ""),
     )

@@ -215,6 +215,7 @@ def member_login(
     mobile: str,
     code: str,
     accept_agreement: bool = False,
+    referrer: str = "",
     ip: str | None = None,
     user_agent: str = "",
 ) -> tuple[MemberSession, str, bool]:
@@ -265,7 +266,20 @@ def member_login(
         if spent != 1:
             raise DomainError(LOGIN_CODE_INVALID, field="code")
         session, token = _session_open(member, ip=ip, user_agent=user_agent, now=now)
+    if registered and referrer:
+        _refer(member, referrer)
     return session, token, registered
+
+
+def _refer(member: Member, referrer: str) -> None:
+    """A new member who came by a friend's link (``/m/login/?ref=<member number>``): the referral
+    is registered by the referrals service; a bad or refused referrer never blocks the sign-in."""
+    from laoke.referrals.services import referral_register
+
+    try:
+        referral_register(new_member=member, referrer_ref=referrer[:40], device_id="h5")
+    except DomainError as exc:
+        log.info("referral on registration refused", extra={"code": exc.code, "member": member.pk})
 
 
 def session_lookup(token: str | None) -> MemberSession | None:

@@ -82,7 +82,7 @@
       });
       form.addEventListener("submit", function (ev) {
         ev.preventDefault();
-        var body = { mobile: $("mobile").value, code: $("code").value, accept_agreement: $("agree").checked };
+        var body = { mobile: $("mobile").value, code: $("code").value, accept_agreement: $("agree").checked, referrer: form.dataset.ref || "" };
         quiet(call("POST", "/login", body).then(function () { location.href = "/m/"; }, function (e) {
           if (e.data && e.data.code === "LOGIN_AGREEMENT_REQUIRED") $("agreement").hidden = false;
         }));
