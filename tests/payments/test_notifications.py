@@ -144,3 +144,26 @@ def test_wechat_forged_and_modified_notifications_are_refused(env, client):
 def test_unknown_provider_and_get_are_refused(env, client):
     assert client.post("/pay/notify/paypal", data=b"x", content_type="text/plain").status_code == 404
     assert client.get("/pay/notify/alipay").status_code == 405
+
+
+def test_payment_for_a_wallet_closed_meanwhile_is_logged_not_acknowledged(env, client):
+    from laoke.cards.wallet import wallet_close
+
+    m, pkg = member(), package_500()
+    purchase, _ = package_purchase_start(
+        member=m, package_id=pkg.pk, provider="alipay", return_url=RETURN_URL
+    )
+    wallet_close(
+        member=m,
+        confirm_name="充值会员",
+        confirm_mobile="13800001111",
+        confirm_account=m.code,
+        policy="refund",
+        confirmed_via="in_person",
+    )
+    params = _alipay_params(fakemod.Fake(env.keys, []), _trade(purchase))
+    assert _alipay_post(client, params).content == b"failure"  # the provider will retry; support sees why
+    assert results(purchase.out_trade_no) == ["failed"]
+    purchase.refresh_from_db()
+    assert purchase.state == "created" and purchase.last_error == "notification: WALLET_CLOSED"
+    assert balances(m) == (0, 0)

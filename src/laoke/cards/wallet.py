@@ -36,6 +36,7 @@ from laoke.core import clock, idempotency
 from laoke.core.audit import audit_write
 from laoke.core.errors import DomainError
 from laoke.core.money import format_yuan
+from laoke.ledger.error_codes import TRANSFER_AMOUNT_INVALID, TRANSFER_KEY_CONFLICT
 from laoke.ledger.models import Account, Transfer
 from laoke.ledger.services import SYSTEM_ACCOUNTS, _transfer, owner_account, system_account
 from laoke.members.models import GroupAccount, Member
@@ -118,6 +119,12 @@ def split_proportional(amount: int, paid: int, bonus: int) -> tuple[int, int]:
     return p, b
 
 
+def _same_movement(done: list[Transfer], amount_fen: int) -> None:
+    """A retried key must ask for the same amount it moved the first time (split or not)."""
+    if sum(t.amount for t in done) != amount_fen:
+        raise DomainError(TRANSFER_KEY_CONFLICT, field="idempotency_key")
+
+
 def _owner_label(member: Member | None, group_account: GroupAccount | None):
     return member if member is not None else group_account
 
@@ -176,9 +183,13 @@ def _wallet_debit(
     if not connection.in_atomic_block:
         raise RuntimeError("_wallet_debit needs the caller's transaction")
     account = wallet_account(member, group_account)
-    done = Transfer.objects.filter(idempotency_key__in=[key, f"{key}:bonus"]).order_by("idempotency_key")
-    done = list(done)
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise DomainError(TRANSFER_AMOUNT_INVALID, field="amount")
+    done = list(
+        Transfer.objects.filter(idempotency_key__in=[key, f"{key}:bonus"]).order_by("idempotency_key")
+    )
     if done:  # a retry: the first split stands (the balances may have moved since)
+        _same_movement(done, amount_fen)
         return done[0]
     balance = None  # the member's spendable balance after this debit, when known without a re-read
     if member is not None and sink == "wallet_spent":
@@ -252,6 +263,7 @@ def _refund_parts(
         Transfer.objects.filter(idempotency_key__in=[key, f"{key}:bonus"]).order_by("idempotency_key")
     )
     if done:
+        _same_movement(done, amount_fen)
         return done[0]
     wallet = wallet_account(member)
     spent, bonus_spent = fen_system_account("wallet_spent"), fen_system_account(BONUS_SPENT)

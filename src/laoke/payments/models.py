@@ -128,6 +128,7 @@ class PaymentNotification(models.Model):
         AMOUNT_MISMATCH = "amount_mismatch", _("Refused: amount differs")
         UNKNOWN_TRADE = "unknown_trade", _("Refused: unknown trade")
         IGNORED = "ignored", _("Ignored (not a payment)")
+        FAILED = "failed", _("Failed (could not be credited)")
 
     provider = models.CharField(_("provider"), max_length=16)
     received_at = models.DateTimeField(_("received at"), db_index=True)

@@ -342,30 +342,43 @@ def payment_notification_handle(provider: str, request) -> tuple[int, str, str]:
         return 404, "text/plain", "unknown provider"
     parsed = impl.parse_notification(request)
     now = clock.now()
-    with transaction.atomic(durable=True):
-        result, detail, purchase = _notification_apply(provider, parsed.paid, now)
-        PaymentNotification.objects.create(
-            provider=provider,
-            received_at=now,
-            body=parsed.raw[:20_000],
-            headers=parsed.headers,
-            verified=parsed.paid is not None,
-            out_trade_no=(parsed.paid.out_trade_no if parsed.paid else "")[:64],
-            amount_fen=parsed.paid.amount_fen if parsed.paid else None,
-            purchase=purchase,
-            result=result,
-            detail=detail[:255],
-        )
-        if result in (Result.BAD_SIGNATURE, Result.AMOUNT_MISMATCH):
-            audit_write(
-                action="payments.notification_refused",
-                obj=purchase,
-                object_type="" if purchase else "payments.paymentnotification",
-                after={"provider": provider, "result": result, "detail": detail},
-            )
+    try:
+        with transaction.atomic(durable=True):
+            result, detail, purchase = _notification_apply(provider, parsed.paid, now)
+            _notification_log(provider, parsed, now, result, detail, purchase)
+    except DomainError as exc:  # e.g. the wallet was closed (销卡) meanwhile: logged, not acked
+        with transaction.atomic(durable=True):
+            purchase = PackagePurchase.objects.filter(out_trade_no=parsed.paid.out_trade_no).first()
+            result = Result.FAILED
+            _notification_log(provider, parsed, now, result, exc.code, purchase)
+            if purchase is not None:
+                PackagePurchase.objects.filter(pk=purchase.pk).update(last_error=f"notification: {exc.code}")
     if result in (Result.CREDITED, Result.DUPLICATE, Result.IGNORED):
         return parsed.ack_ok
     return parsed.ack_fail
+
+
+def _notification_log(provider: str, parsed, now: datetime, result: str, detail: str, purchase) -> None:
+    """The support log row (and an audit row for a refusal). Needs the caller's transaction."""
+    PaymentNotification.objects.create(
+        provider=provider,
+        received_at=now,
+        body=parsed.raw[:20_000],
+        headers=parsed.headers,
+        verified=parsed.paid is not None,
+        out_trade_no=(parsed.paid.out_trade_no if parsed.paid else "")[:64],
+        amount_fen=parsed.paid.amount_fen if parsed.paid else None,
+        purchase=purchase,
+        result=result,
+        detail=detail[:255],
+    )
+    if result in (Result.BAD_SIGNATURE, Result.AMOUNT_MISMATCH):
+        audit_write(
+            action="payments.notification_refused",
+            obj=purchase,
+            object_type="" if purchase else "payments.paymentnotification",
+            after={"provider": provider, "result": result, "detail": detail},
+        )
 
 
 # --- reconciliation ---------------------------------------------------------------------------------
