@@ -56,6 +56,11 @@ PER_MOBILE_HOUR = 5
 PER_IP_HOUR = 20
 VERIFY_FAILURES_PER_IP_HOUR = 50
 
+# Test-only switches for the negative controls of the race tests (tests/portal/test_race_pg.py):
+# reserve attempts by read-check-write, and spend the code without the ``used_at IS NULL`` guard.
+_UNGUARDED_ATTEMPTS_FOR_TESTS = False
+_UNGUARDED_SPEND_FOR_TESTS = False
+
 
 @dataclass(frozen=True)
 class MemberActor:
@@ -178,6 +183,16 @@ def _live_code(mobile: str, now) -> LoginCode | None:
 
 
 def _reserve(code_id: int) -> bool:
+    if _UNGUARDED_ATTEMPTS_FOR_TESTS:  # the bug: concurrent guesses all read the old count
+        with transaction.atomic():
+            current = LoginCode.objects.values_list("attempts", flat=True).get(pk=code_id)
+            if current >= MAX_CODE_ATTEMPTS:
+                return False
+            import time
+
+            time.sleep(0.05)
+            LoginCode.objects.filter(pk=code_id).update(attempts=min(current + 1, MAX_CODE_ATTEMPTS))
+            return True
     with transaction.atomic():
         return (
             LoginCode.objects.filter(pk=code_id, attempts__lt=MAX_CODE_ATTEMPTS).update(
@@ -262,7 +277,10 @@ def member_login(
             if member is None:
                 raise
     with transaction.atomic(durable=True):
-        spent = LoginCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now, member=member)
+        spend = LoginCode.objects.filter(pk=row.pk)
+        if not _UNGUARDED_SPEND_FOR_TESTS:
+            spend = spend.filter(used_at__isnull=True)
+        spent = spend.update(used_at=now, member=member)
         if spent != 1:
             raise DomainError(LOGIN_CODE_INVALID, field="code")
         session, token = _session_open(member, ip=ip, user_agent=user_agent, now=now)
