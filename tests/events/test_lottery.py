@@ -243,5 +243,5 @@ def test_demo_hook_creates_the_preset_lottery_and_an_event(world):
     lot = Lottery.objects.get(pk=out["lottery_id"])
     assert lot.min_points == 5_000 and lot.state == "open" and lot.prizes.count() == 3
     e = Event.objects.get(pk=out["event_id"])
-    assert out["invitees"] == 4 and e.invitees.count() == 4  # the four members holding points
+    assert out["invitees"] == 5 and e.invitees.count() == 5  # the five members holding points
     assert demo_load(rng=random.Random(1), now=NOW) == {"lotteries": 0, "events": 0}
