@@ -129,3 +129,28 @@ def test_survey_preset_and_responses(staff):
             )
         assert exc.value.code == "B2B_SURVEY_ANSWER_INVALID"
     assert SurveyResponse.objects.count() == 1
+
+
+def test_accounts_and_survey_over_the_api(api):
+    gm, marketer = api("general_manager"), api("marketer")
+    acc = gm.post(
+        "/api/v1/b2b/charge-accounts",
+        {"name": "会展中心", "credit_limit_fen": 20_000_00, "signers": ["周总"]},
+        content_type="application/json",
+    )
+    assert acc.status_code == 201 and acc.json()["outstanding_fen"] == 0
+    r = gm.patch(
+        f"/api/v1/b2b/charge-accounts/{acc.json()['id']}",
+        {"credit_limit_fen": 30_000_00},
+        content_type="application/json",
+    )
+    assert r.json()["credit_limit_fen"] == 30_000_00
+    templates = marketer.get("/api/v1/b2b/surveys").json()
+    assert [t["name"] for t in templates] == ["会务活动调查表"]
+    url = f"/api/v1/b2b/surveys/{templates[0]['id']}/responses"
+    body = {"event_name": "年会", "event_on": "2026-11-28", "answers": {"overall": 4, "next_event": "不确定"}}
+    created = marketer.post(url, body, content_type="application/json")
+    assert created.status_code == 201 and created.json()["answers"] == {"overall": 4, "next_event": "不确定"}
+    bad = marketer.post(url, {**body, "answers": {"overall": 9}}, content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["code"] == "B2B_SURVEY_ANSWER_INVALID"
+    assert len(marketer.get(url).json()) == 1
