@@ -76,6 +76,17 @@ def test_assignment_prefers_staff_of_the_members_store(desk):
     assert case_file(member_id=desk.customer().pk, level="neutral").assignee_id == desk.agent.pk
 
 
+def test_escalation_goes_to_the_branch_head_of_the_members_branch(desk):
+    branch = store_create(code="B1", name="一分公司", kind="branch")
+    shop = store_create(code="B1S1", name="一分公司一店", parent=branch)
+    head = desk.staff("sales_manager", store=branch)
+    case = case_file(member_id=desk.customer(home_store=shop).pk, level="dissatisfied")
+    with clock.frozen(T0 + timedelta(hours=25)):
+        service_tick(clock.now())
+    case.refresh_from_db()
+    assert (case.escalation_level, case.assignee_id) == (1, head.pk)  # not desk.branch (no store)
+
+
 def test_contact_log_and_outcome(desk):
     member = desk.customer()
     case = case_file(member_id=member.pk, level="dissatisfied", text="衣服起球")

@@ -32,6 +32,7 @@ from laoke.channels.services import _staff_task_create
 from laoke.core import clock, idempotency
 from laoke.core.audit import audit_write
 from laoke.core.errors import FIELD_INVALID, NOT_FOUND, DomainError
+from laoke.core.models import Store
 from laoke.core.validation import check_length
 from laoke.members.models import Member
 from laoke.orders.models import Order, OrderReview, Refund
@@ -96,9 +97,13 @@ def _least_open(role: str, store_id: int | None):
     """The active user of ``role`` with the fewest open cases, preferring the member's store."""
     users = get_user_model().objects.filter(is_active=True, is_staff=True, groups__name=role)
     if store_id is not None:
-        local = users.filter(staff_profile__store_id=store_id)
-        if local.exists():
-            users = local
+        # the member's store first, else its branch (分公司: a branch head sits at the branch)
+        parent_id = Store.objects.filter(pk=store_id).values_list("parent_id", flat=True).first()
+        for where in (store_id, parent_id):
+            local = users.filter(staff_profile__store_id=where) if where is not None else None
+            if local is not None and local.exists():
+                users = local
+                break
     return (
         users.annotate(n=Count("service_cases", filter=Q(service_cases__state__in=OPEN_STATES)))
         .order_by("n", "pk")
