@@ -35,3 +35,18 @@ def test_login_page_and_language_switch(db):
     assert r.cookies["django_language"].value == "en"
     assert c.get("/m/lang/en/?next=https://evil.example/").headers["Location"] == "/m/"
     assert b'lang="en"' in c.get("/m/login/").content
+
+
+def test_admin_pages_are_read_only(frozen, staff):
+    from django.test import Client
+
+    signed_in(make_member())
+    c = Client()
+    c.force_login(staff("admin"))
+    for model in ("membersession", "logincode"):
+        r = c.get(f"/admin/portal/{model}/")
+        assert r.status_code == 200, model
+        assert c.get(f"/admin/portal/{model}/add/").status_code == 403
+    cashier = Client()
+    cashier.force_login(staff("cashier"))
+    assert cashier.get("/admin/portal/membersession/").status_code in (302, 403)
