@@ -112,3 +112,70 @@ def test_front_desk_charge_form_records_once_and_refuses_over_the_limit(staff):
     rep = Client()
     rep.force_login(staff("sales_rep"))
     assert rep.post(url, {**form, "key": "form-3"}).status_code == 403
+
+
+def test_console_files_requests_signs_and_adds_follow_ups(staff):
+    rep, manager, gm = staff("sales_rep"), staff("sales_manager"), staff("general_manager")
+    opp = project(rep)
+    to_initiation(opp, rep)
+    action = f"/admin/console/b2b/opportunities/{opp.pk}/action/"
+    desk = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    desk.force_login(rep)
+    assert (
+        'data-testid="request-form"'
+        in desk.get(f"/admin/console/b2b/opportunities/{opp.pk}/").content.decode()
+    )
+    desk.post(action, {"action": "request", "kind": "project"})
+    req = Approval.objects.get(opportunity=opp, kind="project")
+    assert req.requested_by_id == rep.pk and req.details["customer_lead"] == "王处长"
+    s.approval_decide(approval_id=req.pk, approve=True, actor=manager)
+    s.opportunity_advance(opportunity_id=opp.pk, actor=rep)
+    s.opportunity_check(opportunity_id=opp.pk, stage="proposal", item=0, actor=rep)
+    s.opportunity_advance(opportunity_id=opp.pk, actor=rep)
+    desk.post(action, {"action": "request", "kind": "bid", "amount_yuan": "950000", "margin_pct": "21.5"})
+    bid = Approval.objects.get(opportunity=opp, kind="bid")
+    assert (bid.amount_fen, bid.margin_bp) == (950_000_00, 2150)
+    s.approval_decide(approval_id=bid.pk, approve=True, actor=manager)
+    s.opportunity_check(opportunity_id=opp.pk, stage="bidding", item=0, actor=rep)
+    s.opportunity_advance(opportunity_id=opp.pk, actor=rep)
+    r = desk.post(
+        action,
+        {
+            "action": "request",
+            "kind": "contract",
+            "amount_yuan": "950000",
+            "schedule": "2027-03-31 500000\n2027-06-30 400000",
+        },
+        follow=True,
+    )
+    assert "收款计划各期金额之和须等于合同金额" in r.content.decode()
+    desk.post(
+        action,
+        {
+            "action": "request",
+            "kind": "contract",
+            "amount_yuan": "950000",
+            "schedule": "2027-03-31 550000\n2027-06-30 400000.00",
+        },
+    )
+    contract_req = Approval.objects.get(opportunity=opp, kind="contract")
+    assert contract_req.details["installments"] == [
+        {"due_on": "2027-03-31", "amount_fen": 550_000_00},
+        {"due_on": "2027-06-30", "amount_fen": 400_000_00},
+    ]
+    s.approval_decide(approval_id=contract_req.pk, approve=True, actor=gm)
+    desk.post(action, {"action": "sign", "signed_on": "2027-01-15"})
+    desk.post(
+        action,
+        {
+            "action": "follow_up",
+            "on": "2027-01-16",
+            "contact_person": "王处长",
+            "method": "phone",
+            "content": "确认开工",
+        },
+    )
+    opp.refresh_from_db()
+    assert opp.contract.signed_on == date(2027, 1, 15) and opp.follow_ups.get().content == "确认开工"
+    desk.post(action, {"action": "advance"})
+    assert Opportunity.objects.get(pk=opp.pk).stage == "delivery"

@@ -8,6 +8,7 @@ conference survey. Thin over ``laoke.b2b`` services and selectors; the same perm
 from __future__ import annotations
 
 import secrets
+from datetime import date
 
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import permission_required
@@ -20,8 +21,8 @@ from django.views.decorators.http import require_POST
 
 from laoke.b2b import selectors, services, services_charges
 from laoke.b2b.models import ChargeAccount, Contract, Opportunity
-from laoke.b2b.presets import CLOSE_REASONS, LEVEL_BY_KEY, STAGE_BY_KEY
-from laoke.core import idempotency
+from laoke.b2b.presets import CLOSE_REASONS, FOLLOW_UP_METHODS, LEVEL_BY_KEY, STAGE_BY_KEY
+from laoke.core import clock, idempotency
 from laoke.core.errors import DomainError
 from laoke.core.money import MoneyFormatError, yuan_to_fen
 
@@ -78,6 +79,7 @@ def opportunity_detail(request, opp: int):
         )
     contract = Contract.objects.filter(opportunity=opportunity).first()
     user = request.user
+    stage_approval = STAGE_BY_KEY[opportunity.stage].approval
     context = _ctx(
         request,
         f"{opportunity.number} {opportunity.name}",
@@ -90,6 +92,13 @@ def opportunity_detail(request, opp: int):
         contract=contract,
         installments=list(contract.installments.all()) if contract else [],
         can_change=user.has_perm("b2b.change_opportunity") and opportunity.status == "open",
+        can_request=user.has_perm("b2b.add_approval")
+        and opportunity.status == "open"
+        and bool(stage_approval),
+        stage_approval=stage_approval,
+        can_follow_up=user.has_perm("b2b.add_followup"),
+        methods=FOLLOW_UP_METHODS,
+        today=clock.today().isoformat(),
         can_decide=user.has_perm("b2b.approve_bid"),
         can_close=user.has_perm("b2b.close_opportunity") and opportunity.status == "open",
         close_reasons=CLOSE_REASONS,
@@ -115,7 +124,9 @@ def opportunity_detail(request, opp: int):
 @require_POST
 @permission_required(VIEW_OPP, raise_exception=True)
 def opportunity_action(request, opp: int):
-    """One form post per action: tick a key node, advance, decide an approval, close out."""
+    """One form post per action: tick a key node, advance, file a request (立项 / bid price /
+    contract with its schedule, one "YYYY-MM-DD amount" line per installment), decide a request,
+    record the signing, add a follow-up row, close out."""
     action = request.POST.get("action", "")
     user = request.user
     try:
@@ -136,6 +147,43 @@ def opportunity_action(request, opp: int):
                 note=request.POST.get("note", ""),
                 actor=user,
             )
+        elif action == "request" and user.has_perm("b2b.add_approval"):
+            post = request.POST
+            amount = yuan_to_fen(post["amount_yuan"]) if post.get("amount_yuan") else None
+            margin = round(float(post["margin_pct"]) * 100) if post.get("margin_pct") else None
+            schedule = []
+            for line in post.get("schedule", "").splitlines():
+                if line.strip():
+                    due, _sep, yuan = line.strip().partition(" ")
+                    schedule.append({"due_on": due.strip(), "amount_fen": yuan_to_fen(yuan.strip())})
+            services.approval_request(
+                opportunity_id=opp,
+                kind=post.get("kind", ""),
+                amount_fen=amount,
+                margin_bp=margin,
+                installments=schedule or None,
+                note=post.get("note", ""),
+                actor=user,
+            )
+        elif action == "sign" and user.has_perm("b2b.change_opportunity"):
+            services.contract_sign(
+                opportunity_id=opp,
+                signed_on=date.fromisoformat(request.POST.get("signed_on", "")),
+                actor=user,
+            )
+        elif action == "follow_up" and user.has_perm("b2b.add_followup"):
+            post = request.POST
+            services.follow_up_add(
+                customer_id=Opportunity.objects.values_list("customer_id", flat=True).get(pk=opp),
+                opportunity_id=opp,
+                on=date.fromisoformat(post.get("on", "")),
+                contact_person=post.get("contact_person", ""),
+                method=post.get("method", ""),
+                content=post.get("content", ""),
+                result=post.get("result", ""),
+                next_step=post.get("next_step", ""),
+                actor=user,
+            )
         elif action == "close" and user.has_perm("b2b.close_opportunity"):
             services.opportunity_close(
                 opportunity_id=opp,
@@ -147,7 +195,7 @@ def opportunity_action(request, opp: int):
         else:
             return HttpResponse(status=403)
         messages.success(request, _("Saved."))
-    except (DomainError, ValueError) as exc:
+    except (DomainError, ValueError, Opportunity.DoesNotExist) as exc:
         messages.error(request, exc.message(_lang(request)) if isinstance(exc, DomainError) else str(exc))
     return redirect(reverse("b2b_opportunity", args=[opp]))
 
