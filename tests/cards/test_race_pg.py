@@ -6,7 +6,8 @@
   ``laoke.cards.recharge``) several succeed and the card's value is credited several times.
 - N concurrent wallet debits together exceeding the balance: the balance never goes negative and
   the successful debits sum to at most the starting balance. Negative control: the ledger's
-  read-check-write switch loses updates, so more is debited than left the wallet.
+  read-check-write switch, with the debit's own row lock (taken for the bonus split) removed too,
+  loses updates, so more is debited than left the wallet.
 - Concurrent downloads of one PIN file: exactly one caller gets it.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import pytest
 
 from laoke.cards import recharge as recharge_mod
+from laoke.cards import wallet
 from laoke.cards.models import Card
 from laoke.cards.services import card_batch_download, card_recharge
 from laoke.cards.wallet import wallet_account, wallet_credit, wallet_debit
@@ -87,6 +89,7 @@ def test_concurrent_debits_never_overdraw():
 
 def test_negative_control_read_check_write_loses_updates(monkeypatch):
     monkeypatch.setattr(ledger_services, "_UNGUARDED_FOR_TESTS", True)
+    monkeypatch.setattr(wallet, "_NO_LOCK_FOR_TESTS", True)  # the debit's own row lock (bonus split)
     _, successes, _, balance = _debit_race()
     assert successes * DEBIT > START - balance, "lost updates: more debited than left the wallet"
     assert not ledger_check().ok

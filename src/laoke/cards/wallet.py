@@ -53,6 +53,9 @@ from .models import WalletClosure, WalletPolicy
 
 # Test-only switch for the negative control of the close-vs-credit race: skip the second look.
 _NO_RECHECK_FOR_TESTS = False
+# Test-only switch for the ledger's negative control: a member's debit reads the wallet and bonus
+# rows without locking them (the lock alone would already serialise concurrent debits).
+_NO_LOCK_FOR_TESTS = False
 
 
 def wallet_policy() -> WalletPolicy | None:
@@ -194,12 +197,10 @@ def _wallet_debit(
     balance = None  # the member's spendable balance after this debit, when known without a re-read
     if member is not None and sink == "wallet_spent":
         # Lock the wallet and the bonus account (pk order) and split the payment between them.
-        rows = {
-            a.kind: a
-            for a in Account.objects.select_for_update()
-            .filter(member=member, kind__in=[Account.Kind.WALLET, Account.Kind.WALLET_BONUS])
-            .order_by("pk")
-        }
+        qs = Account.objects.filter(member=member, kind__in=[Account.Kind.WALLET, Account.Kind.WALLET_BONUS])
+        if not _NO_LOCK_FOR_TESTS:
+            qs = qs.select_for_update()
+        rows = {a.kind: a for a in qs.order_by("pk")}
         paid_bal = rows[Account.Kind.WALLET].balance if Account.Kind.WALLET in rows else 0
         bonus = rows.get(Account.Kind.WALLET_BONUS)
         bonus_bal = bonus.balance if bonus is not None else 0
