@@ -99,6 +99,23 @@ def cmd_worker(args) -> int:
     return 0
 
 
+def _payments_fake(bind: str) -> list[str] | None:
+    """With LAOKE_PAYMENTS=fake (the embedded default) the local fake Alipay/WeChat Pay cashier runs
+    beside the server (docs/decisions/0031-payments.md); it posts its notifications back to us."""
+    from django.conf import settings
+
+    from laoke.payments.fake import ensure_demo_keys
+
+    if os.environ.get("LAOKE_PAYMENTS", "fake").strip() != "fake":
+        return None
+    keys = settings.DATA_DIR / "payments-fake"
+    os.environ.setdefault("LAOKE_PAYMENTS_FAKE_KEYS", str(keys))
+    os.environ.setdefault("LAOKE_PAYMENTS_PUBLIC_URL", f"http://{bind}")
+    ensure_demo_keys(settings.DATA_DIR)
+    port = os.environ.get("LAOKE_PAYMENTS_FAKE_URL", "http://127.0.0.1:8765").rsplit(":", 1)[-1].strip("/")
+    return [sys.executable, "-m", "laoke.payments.fake", "--port", port, "--keys", str(keys)]
+
+
 def cmd_serve(args) -> int:
     bind = args.bind or os.environ.get("LAOKE_BIND", "127.0.0.1:8000")
     web = [
@@ -120,6 +137,9 @@ def cmd_serve(args) -> int:
     ]
     worker = [sys.executable, "-m", "laoke.cli", "worker"]
     procs = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603  (our own interpreter)
+    fake = _payments_fake(bind)
+    if fake:
+        procs.append(subprocess.Popen(fake))  # noqa: S603
     print(
         f"Laoke serving on http://{bind}/ (console /admin/, API /api/v1/docs) with a Huey worker", flush=True
     )

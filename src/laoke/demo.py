@@ -555,6 +555,22 @@ def _sample_files(seed: int) -> str:
     return str(folder)
 
 
+def _service_events_sales(rng: random.Random) -> dict:
+    """Recharge packages, the service desk, events, holiday campaigns, B2B and staff work (each app
+    builds its own presets and a little realistic data through its services)."""
+    from laoke.b2b.demo import demo_load as b2b
+    from laoke.events.demo import demo_load as events
+    from laoke.holidays.demo import demo_load as holidays
+    from laoke.payments.demo import demo_load as payments
+    from laoke.service.demo import demo_load as service
+    from laoke.staff.demo import demo_load as staff
+
+    now = clock.now()
+    hooks = {"payments": payments, "service": service, "events": events, "holidays": holidays}
+    hooks.update({"b2b": b2b, "staff": staff})
+    return {name: hook(rng=rng, now=now) for name, hook in hooks.items()}
+
+
 def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
     if _already_loaded():
         return {"loaded": False, "reason": "demo data already present"}
@@ -636,6 +652,7 @@ def demo_load(*, seed: int = 20261111, members: int = 2000) -> dict:
     value.update(_marketing())
     value.update(_external_campaign(rng))
     value.update(_analytics())
+    value.update(_service_events_sales(rng))
     with transaction.atomic(durable=True):
         audit_write(
             action="demo.load", object_type="demo", after={"seed": seed, "members": n_members, **value}

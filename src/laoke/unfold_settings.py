@@ -94,6 +94,12 @@ UNFOLD = {
                         "permission": _perm("cards.recharge_card"),
                     },
                     {
+                        "title": _("Recharge packages"),
+                        "icon": "savings",
+                        "link": reverse_lazy("payments_index"),
+                        "permission": _perm("payments.view_rechargepackage"),
+                    },
+                    {
                         "title": _("Card batches"),
                         "icon": "credit_card",
                         "link": reverse_lazy("admin:cards_cardbatch_changelist"),
@@ -281,6 +287,99 @@ UNFOLD = {
                         "icon": "calculate",
                         "link": reverse_lazy("analytics_forecast"),
                         "permission": _perm("analytics.view_eventforecast"),
+                    },
+                ],
+            },
+            {
+                "title": _("Service and care"),
+                "items": [
+                    {
+                        "title": _("Service queue"),
+                        "icon": "support_agent",
+                        "link": reverse_lazy("service_index"),
+                        "permission": _perm("service.view_servicecase"),
+                    },
+                    {
+                        "title": _("Care content and call cases"),
+                        "icon": "menu_book",
+                        "link": reverse_lazy("service_libraries"),
+                        "permission": _perm("service.view_carearticle"),
+                    },
+                    {
+                        "title": _("Service rules"),
+                        "icon": "rule",
+                        "link": reverse_lazy("service_rules"),
+                        "permission": _perm("service.view_handlingrule"),
+                    },
+                ],
+            },
+            {
+                "title": _("Events"),
+                "items": [
+                    {
+                        "title": _("Events and lotteries"),
+                        "icon": "celebration",
+                        "link": reverse_lazy("events_index"),
+                        "permission": _perm("events.view_event"),
+                    },
+                    {
+                        "title": _("Holiday campaigns"),
+                        "icon": "redeem",
+                        "link": reverse_lazy("holidays_index"),
+                        "permission": _perm("holidays.view_giftcampaign"),
+                    },
+                ],
+            },
+            {
+                "title": _("Sales"),
+                "items": [
+                    {
+                        "title": _("Sales pipeline"),
+                        "icon": "view_kanban",
+                        "link": reverse_lazy("b2b_index"),
+                        "permission": _perm("b2b.view_opportunity"),
+                    },
+                    {
+                        "title": _("Big customers"),
+                        "icon": "handshake",
+                        "link": reverse_lazy("b2b_customers"),
+                        "permission": _perm("b2b.view_bigcustomer"),
+                    },
+                    {
+                        "title": _("Charge accounts"),
+                        "icon": "credit_card",
+                        "link": reverse_lazy("b2b_accounts"),
+                        "permission": _perm("b2b.view_chargeaccount"),
+                    },
+                    {
+                        "title": _("Conference survey"),
+                        "icon": "fact_check",
+                        "link": reverse_lazy("b2b_surveys"),
+                        "permission": _perm("b2b.view_surveyresponse"),
+                    },
+                    {
+                        "title": _("My day"),
+                        "icon": "today",
+                        "link": reverse_lazy("staff_index"),
+                        "permission": _perm("staff.view_worklog"),
+                    },
+                    {
+                        "title": _("Work log"),
+                        "icon": "edit_note",
+                        "link": reverse_lazy("staff_log"),
+                        "permission": _perm("staff.add_worklog"),
+                    },
+                    {
+                        "title": _("Prospects"),
+                        "icon": "person_search",
+                        "link": reverse_lazy("staff_prospects"),
+                        "permission": _perm("staff.view_prospect"),
+                    },
+                    {
+                        "title": _("Monthly assessment"),
+                        "icon": "insert_chart",
+                        "link": reverse_lazy("staff_assessment"),
+                        "permission": _perm("staff.view_assessment"),
                     },
                 ],
             },

@@ -18,7 +18,10 @@ APPROVAL_PERMISSION = define(
     "APPROVAL_PERMISSION", 403, "无权审批此步骤（{step}）", "You may not decide this approval step ({step})"
 )
 APPROVAL_OWN_REQUEST = define(
-    "APPROVAL_OWN_REQUEST", 403, "不能审批自己提交的申请（{step}）", "You cannot approve your own request ({step})"
+    "APPROVAL_OWN_REQUEST",
+    403,
+    "不能审批自己提交的申请（{step}）",
+    "You cannot approve your own request ({step})",
 )
 APPROVAL_OWN_ROLE = define(
     "APPROVAL_OWN_ROLE",
