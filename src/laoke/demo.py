@@ -562,12 +562,13 @@ def _service_events_sales(rng: random.Random) -> dict:
     from laoke.events.demo import demo_load as events
     from laoke.holidays.demo import demo_load as holidays
     from laoke.payments.demo import demo_load as payments
+    from laoke.portal.demo import demo_load as portal
     from laoke.service.demo import demo_load as service
     from laoke.staff.demo import demo_load as staff
 
     now = clock.now()
     hooks = {"payments": payments, "service": service, "events": events, "holidays": holidays}
-    hooks.update({"b2b": b2b, "staff": staff})
+    hooks.update({"b2b": b2b, "staff": staff, "portal": portal})
     return {name: hook(rng=rng, now=now) for name, hook in hooks.items()}
 
 

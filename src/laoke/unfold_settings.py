@@ -410,6 +410,12 @@ UNFOLD = {
                         "permission": _perm("messaging.view_message"),
                     },
                     {
+                        "title": _("Member sessions"),
+                        "icon": "phone_iphone",
+                        "link": reverse_lazy("admin:portal_membersession_changelist"),
+                        "permission": _perm("portal.view_membersession"),
+                    },
+                    {
                         "title": _("Stores"),
                         "icon": "store",
                         "link": reverse_lazy("admin:core_store_changelist"),

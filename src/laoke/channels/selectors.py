@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.apps import apps
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils.module_loading import import_string
 
 from laoke.core import clock
 from laoke.ledger.models import Account
@@ -74,6 +76,7 @@ def template_contexts(
             member_id__in=ids, kind__in=[Account.Kind.WALLET, Account.Kind.POINTS]
         ).values_list("member_id", "kind", "balance")
     }
+    provided = _app_variables(ids, now)
     base = {"shop_link": shop_link(), **(extra or {})}
     unsubscribe_url = unsubscribe_url_maker()
     out: dict[int, dict] = {}
@@ -92,8 +95,22 @@ def template_contexts(
             "points": balances.get((pk, points), 0),
             "unsubscribe_link": unsubscribe_url(pk, channel),
         }
+        ctx.update(provided.get(pk, ()))
         ctx.update(base)
         out[pk] = ctx
+    return out
+
+
+def _app_variables(ids: list[int], now: datetime) -> dict[int, dict]:
+    """Variables apps above channels provide (e.g. the service desk's care content): each app
+    may name ``AppConfig.template_variables = "dotted.path"``, a callable ``(member_ids, now) ->
+    {member_id: {variable: value}}`` over variables declared in ``templating.VARIABLES``."""
+    out: dict[int, dict] = {}
+    for cfg in apps.get_app_configs():
+        path = getattr(cfg, "template_variables", None)
+        if path:
+            for pk, values in import_string(path)(ids, now).items():
+                out.setdefault(pk, {}).update(values)
     return out
 
 
@@ -115,6 +132,8 @@ SAMPLE_CONTEXT = {
     "coupon_expiry": "2026-12-31",
     "unsubscribe_link": "https://example.com/u/unsubscribe/…/",
     "campaign": "双11老客回馈",
+    "care_title": "奶粉每天喝几次？",
+    "care_body": "0–6 个月宝宝每天 6–8 次，每次间隔约 3 小时……",
 }
 
 

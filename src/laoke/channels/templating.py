@@ -42,6 +42,9 @@ VARIABLES: dict[str, object] = {
     "shop_link": _("shop link"),
     "unsubscribe_link": _("unsubscribe link"),
     "campaign": _("campaign's canonical name"),
+    # Filled by apps above channels through ``AppConfig.template_variables`` (selectors.template_contexts):
+    "care_title": _("care article title (for what the member last bought)"),
+    "care_body": _("care article text (for what the member last bought)"),
 }
 DEFAULT_FALLBACKS = {"name": "会员"}
 

@@ -25,6 +25,7 @@ class ServiceConfig(AppConfig):
     # The campaigns guard and the campaign evaluation read these (apps below cannot import us).
     marketing_suppression = "laoke.service.hooks.marketing_suppression"
     campaign_complaints = "laoke.service.hooks.campaign_complaints"
+    template_variables = "laoke.service.hooks.care_variables"
     # 客服 handle individual members' cases; 客服经理 group members' cases, assign and keep the
     # libraries; the escalation chain (branch head = sales manager, marketing department =
     # marketer, leadership = general manager) handles what reaches it; marketers keep greetings
