@@ -10,6 +10,7 @@ import re
 import pytest
 
 from laoke.api import api
+from laoke.payments.models import PackagePurchase
 
 from .conftest import H5, client, make_member, signed_in
 
@@ -121,7 +122,14 @@ def test_other_members_ids_are_not_found_and_leak_nothing(two_members):
         assert r.status_code < 500, (method, path, text)
         for s in secrets:
             assert s not in text, (method, path, s, text[:300])
-        if params:
+        if path.endswith("/packages/{int:package_id}/buy"):
+            # Packages are the shop's, not B's: A may buy one (when payments are configured) — and
+            # the purchase is then A's own, never B's.
+            if r.status_code == 201:
+                assert PackagePurchase.objects.get(pk=r.json()["purchase_id"]).member_id == _a.pk
+            else:
+                assert r.status_code == 422, (method, path, r.status_code, text)
+        elif params:
             assert r.status_code in (404, 422), (method, path, r.status_code, text)
         checked += 1
     assert checked == len(MEMBER_OPS) - 1
