@@ -167,15 +167,17 @@ def idempotent_write(
     call: Callable[[idempotency.Claim | None], Any],
     render: Callable[[Any], tuple[int, Any]],
     required: bool = False,
+    owner: str | None = None,
 ) -> Status:
     """Run ``call`` (which invokes one service, passing the claim through) at most once per
-    Idempotency-Key. ``required=True`` for writes that move value (400 without a key)."""
+    Idempotency-Key. ``required=True`` for writes that move value (400 without a key). Keys are
+    per caller: the staff user, or ``owner`` for callers that are not users (a member's session)."""
     key = request.headers.get("Idempotency-Key")
     if not key:
         if required:
             raise DomainError(_KEY_REQUIRED)
         return Status(*render(call(None)))
-    claim = idempotency.claim(scope=f"{scope}@{request.user.pk}", key=key, payload=payload)
+    claim = idempotency.claim(scope=f"{scope}@{owner or request.user.pk}", key=key, payload=payload)
     if claim.replay is not None:
         return Status(*claim.replay)
     claim.render = render

@@ -9,9 +9,9 @@ send it, and a cross-site fetch cannot without a CORS preflight this API never g
 from ninja import Router, Status
 from ninja.security import APIKeyCookie, HttpBearer
 
-from laoke.core import context, idempotency
-from laoke.core.api import lang_of
-from laoke.core.errors import IDEMPOTENCY_KEY_REQUIRED, DomainError
+from laoke.core import context
+from laoke.core.api import idempotent_write, lang_of
+from laoke.core.errors import DomainError
 
 from . import services
 from .error_codes import MEMBER_CSRF_REQUIRED
@@ -66,20 +66,12 @@ router = Router(tags=["me"], auth=MEMBER_AUTH)
 
 def member_idem(request, *, scope: str, payload, call, render, required: bool = False) -> Status:
     """core.api.idempotent_write keyed by the member (members are not Django users)."""
-    key = request.headers.get("Idempotency-Key")
-    if not key:
-        if required:
-            raise DomainError(IDEMPOTENCY_KEY_REQUIRED)
-        return Status(*render(call(None)))
-    claim = idempotency.claim(scope=f"me.{scope}@m{request.member.pk}", key=key, payload=payload)
-    if claim.replay is not None:
-        return Status(*claim.replay)
-    claim.render = render
-    try:
-        call(claim)
-    except BaseException:
-        idempotency.release(claim)
-        raise
-    if claim.rendered is None:
-        raise RuntimeError(f"me.{scope}: the service did not complete the idempotency claim")
-    return Status(*claim.rendered)
+    return idempotent_write(
+        request,
+        scope=f"me.{scope}",
+        owner=f"m{request.member.pk}",
+        payload=payload,
+        call=call,
+        render=render,
+        required=required,
+    )
