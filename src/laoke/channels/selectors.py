@@ -40,7 +40,8 @@ def template_contexts(
     member_ids, *, now: datetime | None = None, channel: str = "sms", extra: dict | None = None
 ) -> dict[int, dict]:
     """The variables of many members at once (a campaign chunk): four queries whatever the
-    number of members — members, tier rows (own and group), the entry level, balances.
+    number of members — members, tier rows (own and group), the entry level, balances — plus
+    those of the apps that provide variables (``_app_variables``; the care content: two).
 
     - ``tier``: the level that prices the member (the better of its own and its group's, or the
       open entry level without a row), as ``tiers.selectors.current_level`` decides;
