@@ -36,11 +36,13 @@ def _setup(n: int):
 
 def _run(game, members):
     def one(i):
-        with clock.frozen(NOW):
-            e = draws.draw(game_id=game.pk, member_id=members[i].pk, rng=random.Random(i))
+        e = draws.draw(game_id=game.pk, member_id=members[i].pk, rng=random.Random(i))
         return e.prize_id is not None
 
-    return race(len(members), one)
+    # Frozen once for every thread (the frozen clock is process-wide; freezing it in each thread
+    # would let the last thread to thaw restore another's freeze and leak it into later tests).
+    with clock.frozen(NOW):
+        return race(len(members), one)
 
 
 def test_the_last_prizes_are_never_over_awarded():
