@@ -153,3 +153,21 @@ def test_api_libraries_and_rule_approval(desk, api):
     assert gm.post(f"/api/v1/service/reactivation-rules/{rid}/approve").json()["is_active"] is True
     r = gm.post(f"/api/v1/service/reactivation-rules/{rid}/approve")
     assert r.status_code == 409
+
+
+def test_managers_and_the_admin_see_every_case_agents_their_own_and_the_unassigned(desk, django_user_model):
+    mine = case_file(member_id=desk.customer().pk, level="dissatisfied")
+    assert mine.assignee_id == desk.agent.pk
+    other_agent = desk.staff("service_agent")
+    theirs = case_file(member_id=desk.customer().pk, level="neutral")
+    assert theirs.assignee_id == other_agent.pk
+    admin = django_user_model.objects.create_superuser(username="boss", password="test-password-123")
+    for user, expected in [
+        (desk.manager, {mine.pk, theirs.pk}),
+        (desk.gm, {mine.pk, theirs.pk}),
+        (admin, {mine.pk, theirs.pk}),
+        (desk.agent, {mine.pk}),
+    ]:
+        page = _login(user).get(reverse("service_index") + "?state=open&mine=0")
+        shown = {row["case"].pk for row in page.context["rows"]}
+        assert shown == expected, user.username

@@ -17,8 +17,9 @@ def cases_visible(user) -> QuerySet[ServiceCase]:
     qs = ServiceCase.objects.select_related("member", "assignee", "order")
     if user is None:
         return qs.none()
+    # Not an empty Q() for "every case": ``Q(assignee=user) | Q()`` is just ``Q(assignee=user)``.
     others = (
-        Q()
+        Q(pk__isnull=False)
         if user.has_perm("service.view_all_servicecase")
         else Q(assignee__isnull=True, state__in=OPEN_STATES)
     )
