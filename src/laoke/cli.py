@@ -58,6 +58,9 @@ def cmd_demo(args) -> int:
             f"{summary.get('campaigns', 0)} campaigns ({summary.get('campaign_presets', 0)} preset drafts, one running); "
             f"{'an external campaign imported for evaluation; ' if summary.get('external_campaign') else ''}"
             f"analytics scores for {summary.get('scored_members', 0)} buyers; "
+            "recharge packages, service cases, a member-day lottery and an appreciation event, the "
+            "mid-autumn gift campaign, a B2B pipeline and reps' work logs; "
+            "member pages (sign in by SMS code, pay packages at the fake cashier) at /m/; "
             f"a Taobao order report to try the import with in {summary['samples']}; "
             f"demo staff logins for every role: {summary['staff_logins']}"
         )
