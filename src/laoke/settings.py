@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "laoke.staff",
     "laoke.imports",
     "laoke.portal",
+    "laoke.ops",
     "laoke.console",
 ]
 

@@ -1,0 +1,3 @@
+"""Health and metrics endpoints (mounted at the site root by laoke.urls)."""
+
+urlpatterns: list = []
