@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: run test bench lint fmt clean install install-dev check-python serve soak
+.PHONY: run test bench load lint fmt clean install install-dev check-python serve soak
 
 check-python:
 	@test -n "$(PY)" || { echo "Laoke needs Python >= 3.11 (python3.11, python3.12 or python3.13 on PATH)"; exit 1; }
@@ -53,6 +53,12 @@ bench: install-dev
 		BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.settlement; \
 	else echo "(no PostgreSQL on 127.0.0.1: SQLite figures only)"; \
 		for b in $(BENCHES); do $(BIN)/python -m $$b || exit 1; done; fi
+
+# Open-loop load (quote, settle, recharge, member lookup) against a live server for 5 minutes on loopback;
+# LOAD_DATABASE_URL=postgresql://... to load PostgreSQL instead of the embedded SQLite (bench/load.py).
+LOAD_SECONDS ?= 300
+load: install-dev
+	$(BIN)/python -m bench.load --seconds $(LOAD_SECONDS)
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench

@@ -341,4 +341,17 @@ EMAIL_USE_SSL = LAOKE["EMAIL"]["security"] == "ssl"
 EMAIL_TIMEOUT = LAOKE["EMAIL"]["timeout"]
 DEFAULT_FROM_EMAIL = SERVER_EMAIL = LAOKE["EMAIL"]["from"]
 
+# --- backups (laoke.ops.backup; docs/operations.md) ------------------------------------------
+LAOKE["BACKUP"] = {
+    "dir": Path(os.environ.get("LAOKE_BACKUP_DIR") or DATA_DIR / "backups"),
+    "hour": int(os.environ.get("LAOKE_BACKUP_HOUR", "3")),  # the daily backup's hour, shop time
+    "keep_daily": int(os.environ.get("LAOKE_BACKUP_KEEP_DAILY", "7")),
+    "keep_weekly": int(os.environ.get("LAOKE_BACKUP_KEEP_WEEKLY", "4")),
+    "keep_monthly": int(os.environ.get("LAOKE_BACKUP_KEEP_MONTHLY", "12")),
+}
+# --- monitoring (laoke.ops: /healthz, /metrics) -----------------------------------------------
+# /metrics answers only with `Authorization: Bearer <LAOKE_METRICS_TOKEN>` when the token is set
+# (it must be set in production); without one it answers loopback clients only.
+LAOKE["METRICS_TOKEN"] = os.environ.get("LAOKE_METRICS_TOKEN", "")
+
 from laoke.unfold_settings import UNFOLD  # noqa: E402,F401  (console look and navigation)
