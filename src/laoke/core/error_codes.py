@@ -29,3 +29,52 @@ APPROVAL_OWN_ROLE = define(
     "提交申请的角色（{role}）不能审批此步骤（{step}）",
     "The requesting role ({role}) cannot decide this approval step ({step})",
 )
+# --- backups and restores (laoke.ops.backup, docs/decisions/0038-backups.md) ---
+BACKUP_INVALID = define(
+    "BACKUP_INVALID",
+    422,
+    "不是有效的老客备份文件：{reason}",
+    "Not a valid Laoke backup: {reason}",
+)
+BACKUP_FORMAT_UNSUPPORTED = define(
+    "BACKUP_FORMAT_UNSUPPORTED",
+    422,
+    "备份格式版本 {version} 不受支持（支持 {supported}）",
+    "Backup format version {version} is not supported (supported: {supported})",
+)
+BACKUP_CHECKSUM_MISMATCH = define(
+    "BACKUP_CHECKSUM_MISMATCH",
+    422,
+    "备份文件已损坏或被修改：{member} 的校验和不符",
+    "The backup is damaged or was altered: the checksum of {member} does not match",
+)
+BACKUP_ENGINE_MISMATCH = define(
+    "BACKUP_ENGINE_MISMATCH",
+    422,
+    "备份来自 {backup} 数据库，当前配置的是 {target}；不支持跨数据库类型恢复",
+    "The backup is of a {backup} database but {target} is configured; cross-engine restore is not supported",
+)
+BACKUP_SCHEMA_NEWER = define(
+    "BACKUP_SCHEMA_NEWER",
+    422,
+    "备份包含本版本不认识的数据库迁移（{migrations}），请先安装老客 {version}",
+    "The backup has migrations this version does not know ({migrations}); install Laoke {version} first",
+)
+BACKUP_TARGET_NOT_EMPTY = define(
+    "BACKUP_TARGET_NOT_EMPTY",
+    409,
+    "目标数据库已有数据（{tables} 张表），如确需覆盖请加 --force",
+    "The target database already holds data ({tables} tables); use --force to overwrite it",
+)
+BACKUP_TOOL_FAILED = define(
+    "BACKUP_TOOL_FAILED",
+    500,
+    "{tool} 执行失败：{reason}",
+    "{tool} failed: {reason}",
+)
+BACKUP_VERIFY_FAILED = define(
+    "BACKUP_VERIFY_FAILED",
+    500,
+    "恢复后核对失败：{count} 张表的行数与备份清单不符（{tables}）",
+    "Verification after restore failed: the row counts of {count} tables differ from the manifest ({tables})",
+)
