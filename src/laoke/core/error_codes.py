@@ -78,3 +78,23 @@ BACKUP_VERIFY_FAILED = define(
     "恢复后核对失败：{count} 张表的行数与备份清单不符（{tables}）",
     "Verification after restore failed: the row counts of {count} tables differ from the manifest ({tables})",
 )
+# --- storage failures (laoke.core.storage_errors, docs/decisions/0041-failure-drills.md) ---
+STORAGE_READ_ONLY = define(
+    "STORAGE_READ_ONLY",
+    503,
+    "数据库当前为只读，未保存任何更改；请联系管理员检查磁盘与文件权限后重试",
+    "The database is read-only; nothing was saved. Ask the administrator to check the disk and file "
+    "permissions, then retry",
+)
+STORAGE_FULL = define(
+    "STORAGE_FULL",
+    503,
+    "数据库存储空间已满，未保存任何更改；请联系管理员释放空间后重试",
+    "The database storage is full; nothing was saved. Ask the administrator to free space, then retry",
+)
+STORAGE_UNAVAILABLE = define(
+    "STORAGE_UNAVAILABLE",
+    503,
+    "与数据库的连接中断，未保存任何更改；请稍后用同一请求重试",
+    "The connection to the database was lost; nothing was saved. Retry the same request shortly",
+)
