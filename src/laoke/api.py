@@ -29,6 +29,7 @@ from laoke.core.errors import (
     DomainError,
     define,
 )
+from laoke.core.storage_errors import storage_error
 from laoke.events.api import router as events_router
 from laoke.flash.api import router as flash_router
 from laoke.holidays.api import router as holidays_router
@@ -118,6 +119,10 @@ def on_http_error(request, exc: HttpError):
 
 @api.exception_handler(Exception)
 def on_unexpected(request, exc: Exception):
+    storage = storage_error(exc)  # read-only / full / connection lost: 503 with a stable code
+    if storage is not None:
+        log.warning("storage failure: %s (%s)", storage.code, exc, extra={"path": request.path})
+        return _error(request, storage)
     log.exception("unhandled API error", extra={"path": request.path})
     return _error(request, DomainError(INTERNAL_ERROR))
 
