@@ -43,20 +43,21 @@ def huey_instance():
 
 
 _redis_probe_lock = threading.Lock()
-_redis_probes: dict[int, object] = {}
+_redis_probes: dict[tuple, object] = {}
 
 
 def _redis_probe(storage):
     """A client on the same Redis as Huey with short timeouts: a health check must answer in a
     second or two even when Redis is black-holed (Huey's own client waits forever). One per
     process, reusing its connection."""
-    key = id(storage.pool)
+    kwargs = dict(storage.pool.connection_kwargs)
+    key = (storage.pool.connection_class, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
     with _redis_probe_lock:
         probe = _redis_probes.get(key)
         if probe is None:
             from redis import ConnectionPool, Redis
 
-            kwargs = {**storage.pool.connection_kwargs, "socket_timeout": 2, "socket_connect_timeout": 2}
+            kwargs.update(socket_timeout=2, socket_connect_timeout=2)
             pool = ConnectionPool(connection_class=storage.pool.connection_class, max_connections=2, **kwargs)
             probe = _redis_probes[key] = Redis(connection_pool=pool)
         return probe
