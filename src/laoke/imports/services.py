@@ -155,6 +155,7 @@ def import_job_create(
             },
             actor=actor,
         )
+        idempotency.complete(idem, job)
     return job
 
 
