@@ -18,6 +18,7 @@ from laoke.core.errors import NOT_FOUND, DomainError
 from laoke.core.models import Store
 from laoke.members.models import Member
 
+from . import lots
 from .earning import _check_member, _points_earn
 from .error_codes import (
     POINTS_CLAIM_DECIDED,
@@ -102,6 +103,8 @@ def receipt_claim_decide(
             raise DomainError(NOT_FOUND, field="claim_id")
         if claim.status != ReceiptClaim.Status.PENDING:
             raise DomainError(POINTS_CLAIM_DECIDED, status=claim.status)
+        lots._lock_account(claim.member)
+        before = lots._balance(claim.member)
         if approve:
             claim.earning = _points_earn(
                 member=claim.member,
@@ -119,8 +122,10 @@ def receipt_claim_decide(
         audit_write(
             action="points.claim.decide",
             obj=claim,
+            before={"status": ReceiptClaim.Status.PENDING, "balance": before},
             after={
                 "status": claim.status,
+                "balance": lots._balance(claim.member),
                 "points": claim.earning.points if claim.earning else 0,
                 "note": note,
             },

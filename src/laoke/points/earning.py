@@ -128,11 +128,17 @@ def points_earn(
     actor=None,
 ) -> PointsEarning:
     with transaction.atomic(durable=True):
+        lots._lock_account(member)
+        before = lots._balance(member)
         earning = _points_earn(
             member=member, key=key, reference=reference, lines=lines, at=at, campaign=campaign
         )
         audit_write(
-            action="points.earn", obj=earning, after={"key": key, "points": earning.points}, actor=actor
+            action="points.earn",
+            obj=earning,
+            before={"balance": before},
+            after={"key": key, "points": earning.points, "balance": lots._balance(member)},
+            actor=actor,
         )
     return earning
 
@@ -163,8 +169,16 @@ def _points_spend(*, member: Member, key: str, reference: str, points: int) -> P
 
 def points_spend(*, member: Member, key: str, reference: str, points: int, actor=None) -> PointsSpend:
     with transaction.atomic(durable=True):
+        lots._lock_account(member)
+        before = lots._balance(member)
         spend = _points_spend(member=member, key=key, reference=reference, points=points)
-        audit_write(action="points.spend", obj=spend, after={"key": key, "points": points}, actor=actor)
+        audit_write(
+            action="points.spend",
+            obj=spend,
+            before={"balance": before},
+            after={"key": key, "points": points, "balance": lots._balance(member)},
+            actor=actor,
+        )
     return spend
 
 
@@ -229,6 +243,7 @@ def _points_reverse(
         raise DomainError(POINTS_LINE_INVALID, field="reference", ref=reference[:64], why="no such order")
     member = earning.member
     lots._lock_account(member)  # one member's points operations run one after the other
+    balance_before = lots._balance(member)
     programme = active_programme()
     lines = {ln.ref: ln for ln in earning.lines.select_for_update()}
     for ref, fen in refunds.items():
@@ -272,7 +287,9 @@ def _points_reverse(
     audit_write(
         action="points.refund",
         obj=refund,
+        before={"balance": balance_before},
         after={
+            "balance": lots._balance(member),
             "reference": reference,
             "refunded_fen": refunded_now,
             "points_reversed": refund.points_reversed,

@@ -177,10 +177,13 @@ def _gift_redeem(*, member, offer, key, actor, outside_window) -> GiftRedemption
         redeemed_at=now,
         clerk=clerk,
     )
+    balance = lots._balance(member)  # the debit holds the account's lock: before = after + points
     audit_write(
         action="points.redeem",
         obj=redemption,
+        before={"balance": balance + points},
         after={
+            "balance": balance,
             "member": member.pk,
             "gift": offer.gift.code,
             "store": offer.store.code,
@@ -233,6 +236,13 @@ def gift_redemption_cancel(
         )
         r.status, r.cancelled_at, r.cancel_reason = GiftRedemption.Status.CANCELLED, now, reason.strip()
         r.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-        audit_write(action="points.redeem.cancel", obj=r, after={"reason": reason.strip()}, actor=actor)
+        balance = lots._balance(r.member)  # the credit holds the account's lock: before = after − points
+        audit_write(
+            action="points.redeem.cancel",
+            obj=r,
+            before={"balance": balance - r.points},
+            after={"reason": reason.strip(), "points": r.points, "balance": balance},
+            actor=actor,
+        )
         idempotency.complete(idem, r)
     return r

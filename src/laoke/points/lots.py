@@ -42,6 +42,17 @@ def points_account(member: Member) -> Account:
     return owner_account(kind=Account.Kind.POINTS, member=member)
 
 
+def _balance(member: Member) -> int:
+    """The member's points balance as the ledger holds it now (for audit rows' before/after: read
+    once under :func:`_lock_account` before the change and once after it)."""
+    return (
+        Account.objects.filter(member=member, kind=Account.Kind.POINTS)
+        .values_list("balance", flat=True)
+        .first()
+        or 0
+    )
+
+
 def _lock_account(member: Member) -> Account:
     if not connection.in_atomic_block:
         raise RuntimeError("points lots need the caller's transaction")

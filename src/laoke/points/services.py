@@ -194,6 +194,8 @@ def points_adjust(
         raise DomainError(POINTS_REASON_REQUIRED, field="reason")
     with transaction.atomic(durable=True):
         _check_member(member)
+        lots._lock_account(member)
+        before = lots._balance(member)
         now = clock.now()
         lot = None
         if points > 0:
@@ -221,7 +223,8 @@ def points_adjust(
             audit_write(
                 action="points.adjust",
                 obj=member,
-                after={"points": points, "reason": reason, "key": key},
+                before={"balance": before},
+                after={"points": points, "reason": reason, "key": key, "balance": lots._balance(member)},
                 actor=actor,
             )
         idempotency.complete(idem, lot if lot is not None else member)
@@ -269,6 +272,7 @@ def points_migrate(
         if (migration.mode, migration.ratio_old, migration.ratio_new) != (mode, ratio_old, ratio_new):
             raise DomainError(POINTS_MIGRATION_CONFLICT, field="code", code=migration.code)
         lots._lock_account(member)
+        before = lots._balance(member)
         entry = PointsMigrationEntry.objects.filter(member=member).first()
         if entry is not None:
             if entry.migration_id != migration.pk or entry.old_points != old_points:
@@ -305,7 +309,14 @@ def points_migrate(
         audit_write(
             action="points.migrate",
             obj=entry,
-            after={"code": migration.code, "mode": mode, "old_points": old_points, "new_points": new_points},
+            before={"balance": before},
+            after={
+                "code": migration.code,
+                "mode": mode,
+                "old_points": old_points,
+                "new_points": new_points,
+                "balance": lots._balance(member),
+            },
             actor=actor,
         )
         idempotency.complete(idem, entry)
@@ -326,6 +337,7 @@ def points_sign_in(*, member: Member, actor=None, idem: idempotency.Claim | None
         _check_member(member)
         programme = active_programme()
         lots._lock_account(member)
+        before = lots._balance(member)
         day = clock.today()
         if SignIn.objects.filter(member=member, day=day).exists():
             raise DomainError(POINTS_SIGNED_IN)
@@ -358,6 +370,13 @@ def points_sign_in(*, member: Member, actor=None, idem: idempotency.Claim | None
                 )
         except IntegrityError as exc:
             raise DomainError(POINTS_SIGNED_IN) from exc
+        audit_write(
+            action="points.sign_in",
+            obj=signin,
+            before={"balance": before},
+            after={"streak": streak, "points": total, "balance": lots._balance(member)},
+            actor=actor,
+        )
         idempotency.complete(idem, signin)
     return signin
 
@@ -421,10 +440,18 @@ def points_merge(*, source: Member, target: Member, actor=None) -> int:
     with transaction.atomic(durable=True):
         moved = _points_merge(source=source, target=target)
         if moved:
+            # both accounts are locked by the merge: before = after ∓ what moved
+            target_after, source_after = lots._balance(target), lots._balance(source)
             audit_write(
                 action="points.merge",
                 obj=target,
-                after={"from_member": source.pk, "points": moved},
+                before={"balance": target_after - moved, "source_balance": source_after + moved},
+                after={
+                    "from_member": source.pk,
+                    "points": moved,
+                    "balance": target_after,
+                    "source_balance": source_after,
+                },
                 actor=actor,
             )
     return moved
