@@ -8,6 +8,8 @@ laoke worker                a Huey worker only
 laoke export-member ID      PIPL export of one member (JSON + xlsx)
 laoke forget-member ID      PIPL deletion: anonymise one member, keep aggregates
 laoke cards issue …         issue a batch of prepaid cards, PINs to a one-time xlsx
+laoke backup [--output DIR] one archive of the database (docs/decisions/0038-backups.md)
+laoke restore FILE [--force] restore an archive into the configured, empty database (no migrate first)
 laoke manage ARGS…          any Django management command
 """
 
@@ -198,6 +200,18 @@ def cmd_ledger_check(args) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_backup(args) -> int:
+    from laoke.ops.commands import backup_command
+
+    return backup_command(args)
+
+
+def cmd_restore(args) -> int:
+    from laoke.ops.commands import restore_command
+
+    return restore_command(args)
+
+
 def cmd_manage(args) -> int:
     from django.core.management import execute_from_command_line
 
@@ -278,6 +292,15 @@ def build_parser() -> argparse.ArgumentParser:
     from laoke.staff.cli import add_parser as staff_parser
 
     staff_parser(sub)
+    b = sub.add_parser("backup", help="write one backup archive of the database")
+    b.add_argument(
+        "--output", default=None, help="directory (default LAOKE_BACKUP_DIR or <data dir>/backups)"
+    )
+    b.set_defaults(fn=cmd_backup)
+    r = sub.add_parser("restore", help="restore a backup archive into the configured database")
+    r.add_argument("file")
+    r.add_argument("--force", action="store_true", help="overwrite a database that already holds data")
+    r.set_defaults(fn=cmd_restore)
     m = sub.add_parser("manage", help="run a Django management command")
     m.add_argument("rest", nargs=argparse.REMAINDER)
     m.set_defaults(fn=cmd_manage)

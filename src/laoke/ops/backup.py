@@ -1,0 +1,686 @@
+"""Backups and restores of the database (docs/decisions/0038-backups.md).
+
+One archive per backup, ``laoke-backup-<YYYYmmddTHHMMSSZ>-<engine>.tar.gz``, holding
+
+- ``manifest.json``: format version, engine, creation time (UTC), Laoke version, the applied
+  migrations, every table's row count and the sha256 and size of every other member;
+- the database: ``database.sqlite3`` (SQLite's online backup API, a consistent copy while the
+  server writes — WAL readers do not block the writer) or ``database.pgdump`` (``pg_dump -Fc``
+  run on a snapshot exported by our own REPEATABLE READ transaction, so the manifest's row counts
+  describe exactly the rows in the dump);
+- ``secret_key``: the data dir's generated key when SECRET_KEY does not come from the environment,
+  so signed tokens and keyed hashes still verify after a restore.
+
+The archive is written under a temporary name, fsynced and renamed; only names matching
+:data:`NAME_RE` are ever pruned. A restore verifies the format version and every checksum before
+it touches the target, refuses another engine's backup and a target that already holds tables
+(unless ``force``), and after restoring compares every table's row count with the manifest.
+All database access here goes through raw connections built from the settings (never Django's
+connection), so a restore needs no migrated database and a backup never runs inside a caller's
+transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from laoke.core import clock
+from laoke.core.error_codes import (
+    BACKUP_CHECKSUM_MISMATCH,
+    BACKUP_ENGINE_MISMATCH,
+    BACKUP_FORMAT_UNSUPPORTED,
+    BACKUP_INVALID,
+    BACKUP_SCHEMA_NEWER,
+    BACKUP_TARGET_NOT_EMPTY,
+    BACKUP_TOOL_FAILED,
+    BACKUP_VERIFY_FAILED,
+)
+from laoke.core.errors import DomainError
+
+FORMAT_VERSION = 1
+SUPPORTED_FORMATS = (1,)
+NAME_RE = re.compile(r"^laoke-backup-(\d{8}T\d{6}Z)(?:\.(\d+))?-(sqlite|postgresql)\.tar\.gz$")
+STAMP = "%Y%m%dT%H%M%SZ"
+MANIFEST = "manifest.json"
+DB_MEMBER = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
+KEY_MEMBER = "secret_key"
+_CHUNK = 1 << 20
+# libpq parameters that may sit in DATABASES OPTIONS and are passed on to psycopg / the pg tools
+_LIBPQ_OPTIONS = {
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+    "application_name": "PGAPPNAME",
+    "options": "PGOPTIONS",
+}
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+
+def engine_of(db: dict) -> str:
+    name = db["ENGINE"]
+    if "sqlite3" in name:
+        return "sqlite"
+    if "postgresql" in name:
+        return "postgresql"
+    raise ValueError(f"unsupported database engine {name}")
+
+
+def _target() -> dict:
+    """The configured database (during tests: the test database Django switched to)."""
+    return dict(connection.settings_dict)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _laoke_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("laoke")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _secret_key_file(data_dir: Path) -> Path | None:
+    """The generated key file, when SECRET_KEY does not come from the environment (settings._secret_key)."""
+    if os.environ.get("SECRET_KEY"):
+        return None
+    path = Path(data_dir) / "secret_key"
+    return path if path.is_file() else None
+
+
+def archive_name(at: datetime, engine: str, n: int = 0) -> str:
+    stamp = at.astimezone(UTC).strftime(STAMP)
+    return f"laoke-backup-{stamp}{f'.{n}' if n else ''}-{engine}.tar.gz"
+
+
+def archive_time(name: str) -> datetime | None:
+    m = NAME_RE.match(name)
+    return datetime.strptime(m.group(1), STAMP).replace(tzinfo=UTC) if m else None
+
+
+def backups_list(directory: Path) -> list[tuple[datetime, Path]]:
+    """Our archives in ``directory`` (names matching NAME_RE only), oldest first."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = []
+    for p in directory.iterdir():
+        at = archive_time(p.name)
+        if at is not None and p.is_file():
+            found.append((at, p))
+    return sorted(found, key=lambda t: (t[0], t[1].name))
+
+
+# --- SQLite -----------------------------------------------------------------------------------
+
+
+def _sqlite_tables(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def _sqlite_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in _sqlite_tables(conn)}  # noqa: S608
+
+
+def _sqlite_migrations(conn: sqlite3.Connection) -> list[str]:
+    if "django_migrations" not in _sqlite_tables(conn):
+        return []
+    return [f"{a}.{n}" for a, n in conn.execute("SELECT app, name FROM django_migrations ORDER BY id")]
+
+
+def _sqlite_dump(db: dict, dest: Path) -> tuple[dict[str, int], list[str]]:
+    """Online backup into ``dest``; the counts and migrations are read from the copy itself."""
+    if connection.settings_dict["NAME"] == db["NAME"] and connection.is_in_memory_db():
+        # the test database lives in memory, reachable only through Django's connection
+        connection.ensure_connection()
+        source = connection.connection
+        close_source = False
+    else:
+        source = sqlite3.connect(db["NAME"], timeout=30)
+        close_source = True
+    target = sqlite3.connect(dest)
+    try:
+        source.backup(target)  # pages=-1: one step, one read snapshot of the whole database
+    finally:
+        target.close()
+        if close_source:
+            source.close()
+    copy = sqlite3.connect(dest)
+    try:
+        copy.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside it
+        return _sqlite_counts(copy), _sqlite_migrations(copy)
+    finally:
+        copy.close()
+
+
+def _sqlite_target_tables(db: dict) -> list[str]:
+    path = Path(db["NAME"])
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        return _sqlite_tables(conn)
+    finally:
+        conn.close()
+
+
+def _sqlite_restore(db: dict, source: Path) -> None:
+    """Copy the restored file into the configured path with the backup API: it takes SQLite's locks
+    and rewrites a WAL database correctly, so it is safe even over an existing file (``force``)."""
+    path = Path(db["NAME"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(path, timeout=30)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def _sqlite_target_counts(db: dict) -> dict[str, int]:
+    conn = sqlite3.connect(db["NAME"], timeout=30)
+    try:
+        return _sqlite_counts(conn)
+    finally:
+        conn.close()
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def _pg_params(db: dict) -> dict:
+    params = {
+        "dbname": db.get("NAME") or "",
+        "user": db.get("USER") or "",
+        "password": db.get("PASSWORD") or "",
+        "host": db.get("HOST") or "",
+        "port": str(db.get("PORT") or ""),
+    }
+    for key in _LIBPQ_OPTIONS:
+        if (db.get("OPTIONS") or {}).get(key) not in (None, ""):
+            params[key] = str(db["OPTIONS"][key])
+    return {k: v for k, v in params.items() if v}
+
+
+def _pg_env(db: dict) -> dict:
+    """Connection for pg_dump/pg_restore through libpq's environment: the password never appears
+    on a command line (visible in ps)."""
+    env = {**os.environ}
+    for key in ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", *_LIBPQ_OPTIONS.values()):
+        env.pop(key, None)
+    params = _pg_params(db)
+    names = {"dbname": "PGDATABASE", "user": "PGUSER", "password": "PGPASSWORD", "host": "PGHOST"}
+    names.update({"port": "PGPORT", **_LIBPQ_OPTIONS})
+    for key, value in params.items():
+        env[names[key]] = value
+    return env
+
+
+def _pg_connect(db: dict):
+    import psycopg
+
+    return psycopg.connect(**_pg_params(db))
+
+
+_PG_TABLES = (
+    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() ORDER BY 1"
+)
+
+
+def _pg_counts(cur) -> dict[str, int]:
+    from psycopg import sql
+
+    cur.execute(_PG_TABLES)
+    tables = [r[0] for r in cur.fetchall()]
+    counts = {}
+    for t in tables:
+        cur.execute(sql.SQL("SELECT COUNT(*) FROM {}").format(sql.Identifier(t)))
+        counts[t] = cur.fetchone()[0]
+    return counts
+
+
+def _pg_migrations(cur, tables) -> list[str]:
+    if "django_migrations" not in tables:
+        return []
+    cur.execute("SELECT app, name FROM django_migrations ORDER BY id")
+    return [f"{a}.{n}" for a, n in cur.fetchall()]
+
+
+def _run_tool(tool: str, args: list[str], env: dict) -> None:
+    exe = shutil.which(tool)
+    if exe is None:
+        raise DomainError(
+            BACKUP_TOOL_FAILED, tool=tool, reason="not installed (apt install postgresql-client)"
+        )
+    try:
+        out = subprocess.run([exe, *args], env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    except OSError as exc:
+        raise DomainError(BACKUP_TOOL_FAILED, tool=tool, reason=str(exc)) from exc
+    if out.returncode != 0:
+        raise DomainError(BACKUP_TOOL_FAILED, tool=tool, reason=(out.stderr or out.stdout).strip()[-2000:])
+
+
+def _pg_dump(db: dict, dest: Path) -> tuple[dict[str, int], list[str]]:
+    """pg_dump on the snapshot of our own REPEATABLE READ transaction: the counts we read in it and
+    the rows in the dump are the same state, however busy the server is."""
+    from psycopg import IsolationLevel
+
+    with _pg_connect(db) as conn:
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_export_snapshot()")
+            snapshot = cur.fetchone()[0]
+            counts = _pg_counts(cur)
+            migrations = _pg_migrations(cur, counts)
+            _run_tool("pg_dump", ["-Fc", f"--snapshot={snapshot}", "--file", str(dest)], _pg_env(db))
+        conn.rollback()
+    return counts, migrations
+
+
+def _pg_target_tables(db: dict) -> list[str]:
+    with _pg_connect(db) as conn, conn.cursor() as cur:
+        cur.execute(_PG_TABLES)
+        return [r[0] for r in cur.fetchall()]
+
+
+def _pg_restore(db: dict, source: Path) -> None:
+    # one transaction: a failed restore leaves the target as it was
+    args = ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction"]
+    _run_tool("pg_restore", [*args, "--dbname", db["NAME"], str(source)], _pg_env(db))
+
+
+def _pg_target_counts(db: dict) -> dict[str, int]:
+    with _pg_connect(db) as conn, conn.cursor() as cur:
+        return _pg_counts(cur)
+
+
+# --- backup -----------------------------------------------------------------------------------
+
+
+@dataclass
+class BackupResult:
+    path: Path
+    size: int
+    engine: str
+    tables: int
+    rows: int
+    manifest: dict
+
+
+def backup_create(*, output_dir: Path, now: datetime, db: dict | None = None) -> BackupResult:
+    """Write one archive of the configured database into ``output_dir`` (created, mode 0700)."""
+    db = db or _target()
+    engine = engine_of(db)
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    staging = Path(tempfile.mkdtemp(prefix=".laoke-backup-", dir=output_dir))
+    partial = None
+    try:
+        db_file = staging / DB_MEMBER[engine]
+        if engine == "sqlite":
+            counts, migrations = _sqlite_dump(db, db_file)
+        else:
+            counts, migrations = _pg_dump(db, db_file)
+        members = [db_file]
+        key = _secret_key_file(settings.DATA_DIR)
+        if key is not None:
+            shutil.copyfile(key, staging / KEY_MEMBER)
+            members.append(staging / KEY_MEMBER)
+        manifest = {
+            "format": FORMAT_VERSION,
+            "engine": engine,
+            "created_at": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "laoke_version": _laoke_version(),
+            "migrations": migrations,
+            "tables": counts,
+            "totals": {"tables": len(counts), "rows": sum(counts.values())},
+            "secret_key_included": key is not None,
+            "files": {p.name: {"sha256": _sha256(p), "size": p.stat().st_size} for p in members},
+        }
+        n = 0
+        while (output_dir / archive_name(now, engine, n)).exists():
+            n += 1
+        final = output_dir / archive_name(now, engine, n)
+        partial = output_dir / f".{final.name}.partial"
+        with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+            raw = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False).encode()
+            info = tarfile.TarInfo(MANIFEST)
+            info.size, info.mtime, info.mode = len(raw), int(now.timestamp()), 0o600
+            tar.addfile(info, io.BytesIO(raw))
+            for p in members:
+                tar.add(p, arcname=p.name, recursive=False, filter=_normalise)
+        os.chmod(partial, 0o600)
+        with partial.open("rb") as f:
+            os.fsync(f.fileno())
+        os.replace(partial, final)
+        partial = None
+        _fsync_dir(output_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+    return BackupResult(
+        path=final,
+        size=final.stat().st_size,
+        engine=engine,
+        tables=len(counts),
+        rows=sum(counts.values()),
+        manifest=manifest,
+    )
+
+
+def _normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.mode = 0o600
+    return info
+
+
+# --- restore ----------------------------------------------------------------------------------
+
+
+def counts_compare(
+    expected: dict[str, int], actual: dict[str, int]
+) -> list[tuple[str, int | None, int | None]]:
+    """Every table whose row count differs, missing or extra: [(table, expected, actual)]."""
+    return [
+        (t, expected.get(t), actual.get(t))
+        for t in sorted(set(expected) | set(actual))
+        if expected.get(t) != actual.get(t)
+    ]
+
+
+def target_counts(db: dict | None = None) -> dict[str, int]:
+    """Every table's row count in the configured (or given) database, read on a raw connection."""
+    db = db or _target()
+    return _sqlite_target_counts(db) if engine_of(db) == "sqlite" else _pg_target_counts(db)
+
+
+def target_tables(db: dict | None = None) -> list[str]:
+    db = db or _target()
+    return _sqlite_target_tables(db) if engine_of(db) == "sqlite" else _pg_target_tables(db)
+
+
+@dataclass
+class RestoreResult:
+    archive: Path
+    engine: str
+    created_at: str
+    laoke_version: str
+    tables: int
+    rows: int
+    secret_key: str  # "restored", "not in backup", "kept SECRET_KEY from the environment"
+    pending_migrations: list[str] = field(default_factory=list)
+    mismatches: list = field(default_factory=list)
+
+
+def backup_read(archive: Path, into: Path) -> dict:
+    """Open an archive, check its format and every checksum, extract its files into ``into``.
+    Returns the manifest. Nothing else is written."""
+    archive = Path(archive)
+    try:
+        tar = tarfile.open(archive, "r:gz")
+    except (OSError, tarfile.TarError, EOFError) as exc:
+        raise DomainError(BACKUP_INVALID, reason=str(exc) or type(exc).__name__) from exc
+    try:
+        with tar:
+            first = tar.next()  # the manifest is written first: read it without a second pass
+            if first is None or first.name != MANIFEST or not first.isfile():
+                raise DomainError(BACKUP_INVALID, reason="manifest.json is not the first member")
+            try:
+                manifest = json.loads(tar.extractfile(first).read())
+            except ValueError as exc:
+                raise DomainError(BACKUP_INVALID, reason="manifest.json is not JSON") from exc
+            version = manifest.get("format")
+            if version not in SUPPORTED_FORMATS:
+                raise DomainError(
+                    BACKUP_FORMAT_UNSUPPORTED,
+                    version=version,
+                    supported=", ".join(map(str, SUPPORTED_FORMATS)),
+                )
+            files = manifest.get("files") or {}
+            engine = manifest.get("engine")
+            if engine not in DB_MEMBER or DB_MEMBER[engine] not in files:
+                raise DomainError(BACKUP_INVALID, reason="the manifest names no database file")
+            if not set(files) <= {DB_MEMBER[engine], KEY_MEMBER}:
+                raise DomainError(BACKUP_INVALID, reason="the manifest names unexpected files")
+            seen = set()
+            for member in tar:
+                if member.name == MANIFEST:
+                    continue
+                if member.name not in files or not member.isfile() or member.name in seen:
+                    raise DomainError(BACKUP_INVALID, reason=f"unexpected member {member.name!r}")
+                seen.add(member.name)
+                h = hashlib.sha256()
+                src = tar.extractfile(member)
+                with (into / member.name).open("wb") as out:
+                    while chunk := src.read(_CHUNK):
+                        h.update(chunk)
+                        out.write(chunk)
+                if h.hexdigest() != files[member.name]["sha256"]:
+                    raise DomainError(BACKUP_CHECKSUM_MISMATCH, member=member.name)
+            missing = set(files) - seen
+            if missing:
+                raise DomainError(BACKUP_INVALID, reason=f"missing {', '.join(sorted(missing))}")
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:  # a damaged gzip stream or tar block
+        raise DomainError(BACKUP_INVALID, reason=str(exc) or type(exc).__name__) from exc
+    return manifest
+
+
+def _unknown_migrations(applied: list[str]) -> list[str]:
+    from django.db.migrations.loader import MigrationLoader
+
+    known = {f"{a}.{n}" for a, n in MigrationLoader(None, ignore_no_migrations=True).disk_migrations}
+    return [m for m in applied if m not in known]
+
+
+def _pending_migrations(applied: list[str]) -> list[str]:
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    done = set(applied)
+    pending = []
+    for key, migration in loader.disk_migrations.items():
+        name = f"{key[0]}.{key[1]}"
+        if name in done:
+            continue
+        replaces = [f"{a}.{n}" for a, n in (migration.replaces or [])]
+        if replaces and all(r in done for r in replaces):
+            continue
+        pending.append(name)
+    return sorted(pending)
+
+
+def backup_restore(
+    *, archive: Path, force: bool = False, db: dict | None = None, data_dir: Path | None = None
+) -> RestoreResult:
+    """Restore ``archive`` into the configured database (or ``db``) and its data dir's secret key.
+
+    Refuses before writing anything: a damaged or altered archive, an unknown format, another
+    engine's backup, migrations this code does not know (unless ``force``), a target that already
+    holds tables (unless ``force``). After restoring, every table's row count must equal the
+    manifest's, else BACKUP_VERIFY_FAILED (the restored data stay for inspection)."""
+    db = db or _target()
+    engine = engine_of(db)
+    archive = Path(archive)
+    data_dir = Path(data_dir or settings.DATA_DIR)
+    staging_parent = Path(db["NAME"]).parent if engine == "sqlite" else None
+    if staging_parent is not None:
+        staging_parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".laoke-restore-", dir=staging_parent))
+    try:
+        manifest = backup_read(archive, staging)
+        if manifest["engine"] != engine:
+            raise DomainError(BACKUP_ENGINE_MISMATCH, backup=manifest["engine"], target=engine)
+        unknown = _unknown_migrations(manifest.get("migrations", []))
+        if unknown and not force:
+            shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
+            raise DomainError(
+                BACKUP_SCHEMA_NEWER, migrations=shown, version=manifest.get("laoke_version", "?")
+            )
+        existing = target_tables(db)
+        if existing and not force:
+            raise DomainError(BACKUP_TARGET_NOT_EMPTY, tables=len(existing))
+        if connection.settings_dict.get("NAME") == db.get("NAME"):
+            connection.close()  # nothing of ours holds the database while it is replaced
+        source = staging / DB_MEMBER[engine]
+        if engine == "sqlite":
+            _sqlite_restore(db, source)
+        else:
+            _pg_restore(db, source)
+        key_state = "not in backup"
+        if (staging / KEY_MEMBER).exists():
+            if os.environ.get("SECRET_KEY"):
+                key_state = "kept SECRET_KEY from the environment"
+            else:
+                _install_secret(staging / KEY_MEMBER, data_dir / "secret_key")
+                key_state = "restored"
+        expected = manifest["tables"]
+        mismatches = counts_compare(expected, target_counts(db))
+        result = RestoreResult(
+            archive=archive,
+            engine=engine,
+            created_at=manifest["created_at"],
+            laoke_version=manifest.get("laoke_version", "?"),
+            tables=len(expected),
+            rows=sum(expected.values()),
+            secret_key=key_state,
+            pending_migrations=_pending_migrations(manifest.get("migrations", [])),
+            mismatches=mismatches,
+        )
+        if mismatches:
+            shown = ", ".join(f"{t}: {e} != {a}" for t, e, a in mismatches[:10])
+            raise DomainError(
+                BACKUP_VERIFY_FAILED,
+                count=len(mismatches),
+                tables=shown,
+                details={"mismatches": [list(m) for m in mismatches]},
+            )
+        return result
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _install_secret(source: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.restore")
+    shutil.copyfile(source, tmp)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, dest)
+
+
+# --- retention and the daily job ----------------------------------------------------------------
+
+
+def _retention() -> dict:
+    conf = settings.LAOKE["BACKUP"]
+    return {k: int(conf[k]) for k in ("keep_daily", "keep_weekly", "keep_monthly")}
+
+
+def backups_to_keep(
+    stamps: list[datetime], now: datetime, *, keep_daily: int, keep_weekly: int, keep_monthly: int
+) -> set[datetime]:
+    """Which backups retention keeps (borg's rule, in shop time): going from the newest back, the
+    newest backup of each day until ``keep_daily`` days are kept, then of each ISO week not yet
+    represented until ``keep_weekly``, then of each month until ``keep_monthly``. A period whose
+    newest backup was already kept by an earlier rule does not count against the later one. The
+    newest backup and any dated after ``now`` (a clock set back) are always kept."""
+    tz = clock.shop_tz()
+    ordered = sorted(stamps, reverse=True)
+    keep: set[datetime] = set()
+    if not ordered:
+        return keep
+    keep.add(ordered[0])
+    keep.update(s for s in ordered if s > now)
+
+    def rule(period, n):
+        kept, last = 0, None
+        for s in ordered:
+            if kept >= n:
+                break
+            p = period(s.astimezone(tz).date())
+            if p == last:
+                continue
+            last = p
+            if s not in keep:
+                keep.add(s)
+                kept += 1
+
+    rule(lambda d: d, keep_daily)
+    rule(lambda d: d.isocalendar()[:2], keep_weekly)
+    rule(lambda d: (d.year, d.month), keep_monthly)
+    return keep
+
+
+def backup_prune(*, directory: Path, now: datetime) -> list[Path]:
+    """Delete the archives in ``directory`` that retention does not keep; returns them. Only files
+    whose names match NAME_RE are ever considered."""
+    found = backups_list(directory)
+    keep = backups_to_keep([at for at, _ in found], now, **_retention())
+    deleted = []
+    for at, path in found:
+        if at not in keep:
+            path.unlink(missing_ok=True)
+            deleted.append(path)
+    return deleted
+
+
+def backup_exists_for(directory: Path, day: date) -> bool:
+    tz = clock.shop_tz()
+    return any(at.astimezone(tz).date() == day for at, _ in backups_list(directory))
+
+
+def backup_tick(now: datetime) -> dict:
+    """The daily job: from LAOKE["BACKUP"]["hour"] (shop time) on, once per shop day, one backup into
+    LAOKE["BACKUP"]["dir"], then retention. Running it again the same day does nothing."""
+    conf = settings.LAOKE["BACKUP"]
+    directory = Path(conf["dir"])
+    local = now.astimezone(clock.shop_tz())
+    if local.hour < int(conf["hour"]):
+        return {"created": None, "reason": "before the backup hour", "pruned": []}
+    if backup_exists_for(directory, local.date()):
+        return {"created": None, "reason": "already backed up today", "pruned": []}
+    result = backup_create(output_dir=directory, now=now)
+    pruned = backup_prune(directory=directory, now=now)
+    return {"created": str(result.path), "size": result.size, "pruned": [p.name for p in pruned]}
