@@ -414,3 +414,28 @@ def test_endpoints_are_get_only_and_public(client):
     for path in ("/livez", "/healthz"):
         response = client.get(path)
         assert response.status_code == 200 and "Location" not in response  # no redirect to a login
+
+
+@pytest.mark.django_db
+def test_metrics_say_the_database_is_down_instead_of_failing(client, monkeypatch):
+    def broken():
+        raise RuntimeError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(selectors, "database_ping", broken)
+    figures = scrape(client)
+    assert figures["laoke_database_up"][()] == 0
+    assert "laoke_orders_total" not in figures and "laoke_messages_total" not in figures
+    assert figures["laoke_queue_up"][()] == 1 and "laoke_build_info" in figures
+
+
+@pytest.mark.django_db
+def test_a_failing_read_does_not_hide_the_others(client, monkeypatch):
+    def broken():
+        raise RuntimeError("relation orders_order does not exist")
+
+    monkeypatch.setattr(selectors, "order_figures", broken)
+    figures = scrape(client)
+    assert "laoke_orders_total" not in figures
+    assert figures["laoke_database_up"][()] == 1
+    assert (("channel", "sms"), ("state", "sent")) in figures["laoke_messages_total"]
+    assert "laoke_ledger_transfers_total" in figures and "laoke_campaigns" in figures
