@@ -472,6 +472,7 @@ def backup_read(archive: Path, into: Path) -> dict:
                 manifest = json.loads(tar.extractfile(first).read())
             except ValueError as exc:
                 raise DomainError(BACKUP_INVALID, reason="manifest.json is not JSON") from exc
+            _manifest_check(manifest)
             version = manifest.get("format")
             if version not in SUPPORTED_FORMATS:
                 raise DomainError(
@@ -500,12 +501,45 @@ def backup_read(archive: Path, into: Path) -> dict:
                         out.write(chunk)
                 if h.hexdigest() != files[member.name]["sha256"]:
                     raise DomainError(BACKUP_CHECKSUM_MISMATCH, member=member.name)
+            # read the gzip stream to its end: only there does gzip check its CRC, which covers
+            # the bytes tarfile never looks at (block padding, the end-of-archive blocks)
+            while tar.fileobj.read(_CHUNK):
+                pass
             missing = set(files) - seen
             if missing:
                 raise DomainError(BACKUP_INVALID, reason=f"missing {', '.join(sorted(missing))}")
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:  # a damaged gzip stream or tar block
         raise DomainError(BACKUP_INVALID, reason=str(exc) or type(exc).__name__) from exc
     return manifest
+
+
+def _manifest_check(manifest) -> None:
+    """The manifest's shape, before anything in it is trusted (a damaged byte can keep it JSON)."""
+
+    def bad(what):
+        raise DomainError(BACKUP_INVALID, reason=f"manifest.json: {what}")
+
+    if not isinstance(manifest, dict):
+        bad("not an object")
+    if not isinstance(manifest.get("format"), int):
+        bad("no format version")
+    if not isinstance(manifest.get("engine"), str) or not isinstance(manifest.get("created_at"), str):
+        bad("no engine or creation time")
+    tables = manifest.get("tables")
+    if not isinstance(tables, dict) or not all(isinstance(n, int) for n in tables.values()):
+        bad("table counts")
+    migrations = manifest.get("migrations")
+    if not isinstance(migrations, list) or not all(isinstance(m, str) for m in migrations):
+        bad("migrations")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(
+        isinstance(meta, dict)
+        and isinstance(meta.get("sha256"), str)
+        and re.fullmatch(r"[0-9a-f]{64}", meta["sha256"])
+        and isinstance(meta.get("size"), int)
+        for meta in files.values()
+    ):
+        bad("file checksums")
 
 
 def _unknown_migrations(applied: list[str]) -> list[str]:
@@ -627,12 +661,8 @@ def backups_to_keep(
     newest backup was already kept by an earlier rule does not count against the later one. The
     newest backup and any dated after ``now`` (a clock set back) are always kept."""
     tz = clock.shop_tz()
-    ordered = sorted(stamps, reverse=True)
+    ordered = sorted((s for s in stamps if s <= now), reverse=True)
     keep: set[datetime] = set()
-    if not ordered:
-        return keep
-    keep.add(ordered[0])
-    keep.update(s for s in ordered if s > now)
 
     def rule(period, n):
         kept, last = 0, None
@@ -650,6 +680,8 @@ def backups_to_keep(
     rule(lambda d: d, keep_daily)
     rule(lambda d: d.isocalendar()[:2], keep_weekly)
     rule(lambda d: (d.year, d.month), keep_monthly)
+    keep.update(ordered[:1])
+    keep.update(s for s in stamps if s > now)
     return keep
 
 
