@@ -57,6 +57,7 @@ from laoke.core import clock
 from laoke.core.admin import request_lang
 from laoke.core.errors import DomainError
 from laoke.core.money import MoneyFormatError, format_yuan, yuan_to_fen
+from laoke.members.selectors import member_visible_queryset
 from laoke.promotions.models import CouponTemplate
 from laoke.segments.models import Segment
 from laoke.segments.selectors import segment_queryset
@@ -743,7 +744,10 @@ def campaign_progress_json(request, campaign_id: int):
 @permission_required("campaigns.view_contact", raise_exception=True)
 def member_history(request, member_id: int):
     """What a member got from campaigns (canonical name, plain terms, the exact text, outcome):
-    a partial for the member page, or JSON with ``?format=json``."""
+    a partial for the member page, or JSON with ``?format=json``. The object rule (SPEC 16) as on
+    the member page: a group account's member is not found without members.see_group_members."""
+    if not member_visible_queryset(request.user, include_inactive=True).filter(pk=member_id).exists():
+        raise Http404(member_id)
     rows = selectors.member_campaign_history(member_id)
     if request.GET.get("format") == "json":
         items = [{**r, "at": r["at"].isoformat(), "at_local": _local(r["at"])} for r in rows]
