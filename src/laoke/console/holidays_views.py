@@ -24,6 +24,11 @@ from laoke.holidays.models import DrawGame, GiftApplication, GiftCampaign, Recip
 
 VIEW_CAMPAIGN, VIEW_GAMES = "holidays.view_giftcampaign", "holidays.view_drawgame"
 ADD_APP, EXPORT = "holidays.add_giftapplication", "holidays.export_giftcampaign"
+DECIDE = (
+    "holidays.review_service_giftapplication",
+    "holidays.review_sales_giftapplication",
+    "holidays.approve_giftapplication",
+)
 
 
 def _ctx(request, title: str, **extra) -> dict:
@@ -180,6 +185,8 @@ def apply(request, campaign_id: int):
 
 @require_POST
 def decide(request, application_id: int):
+    if not any(request.user.has_perm(p) for p in DECIDE):  # no step this user could decide
+        raise PermissionDenied
     app = GiftApplication.objects.filter(pk=application_id).first()
     if app is None:
         raise Http404(application_id)
