@@ -289,6 +289,11 @@ class StaffUserAdmin(DjangoUserAdmin, ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
+    def has_delete_permission(self, request, obj=None):
+        # Staff leave by being deactivated (audited); a delete would write no audit row and
+        # blank the actor of their past audit entries (SPEC 16). See decision 0043.
+        return False
+
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []  # the service makes the profile on add
 
