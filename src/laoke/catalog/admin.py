@@ -266,7 +266,8 @@ class StockAdjustmentForm(ServiceForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["store"].queryset = Store.objects.filter(is_active=True)
+        if "store" in self.fields:  # absent on the read-only view of a stock row
+            self.fields["store"].queryset = Store.objects.filter(is_active=True)
 
     def _post_clean(self):
         pass  # the row may exist already (it is adjusted, not created): the service decides

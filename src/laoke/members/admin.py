@@ -483,6 +483,11 @@ class CardPolicyAdmin(FormAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_fields(self, request, obj=None):
+        # A saved policy is shown read-only: its columns, not the add form's (whose 'activate'
+        # field would resolve to the action of that name).
+        return list(self.list_display) if obj is not None else super().get_fields(request, obj)
+
     def get_actions(self, request):
         return super(FormAdmin, self).get_actions(request)
 

@@ -281,6 +281,8 @@ class GrantForm(ServiceForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "level" not in self.fields:  # the read-only view of a tier row
+            return
         self.fields["level"].required = True
         self.fields["level"].queryset = TierLevel.objects.filter(programme__is_active=True).select_related(
             "programme"
