@@ -104,14 +104,15 @@ def test_group_wallet_debit_and_overdraw(db):
 
 
 def test_recharge_query_count_is_pinned(member, django_assert_num_queries):
-    """31 in a test (savepoints stand for BEGIN/COMMIT): 2 limit reads, the card, the reserved
+    """32 in a test (savepoints stand for BEGIN/COMMIT): 2 limit reads, the card, the reserved
     attempt, then one transaction — card lock, closure check (twice), accounts, transfer + the
     wallet's guarded UPDATE (the float is a system account: no running balance), the card UPDATE,
-    event, 2 stats UPDATEs, tiers lookup, audit, re-read."""
+    event, 2 stats UPDATEs, tiers lookup, the wallet balance for the audit row's before/after,
+    audit, re-read."""
     _, codes = issue(count=2)
     items = list(codes.items())
     card_recharge(number=items[0][0], pin=items[0][1], member=member, ip="10.0.0.1")  # warm: accounts exist
-    with django_assert_num_queries(31):
+    with django_assert_num_queries(32):
         card_recharge(number=items[1][0], pin=items[1][1], member=member, ip="10.0.0.1")
 
 

@@ -427,7 +427,9 @@ def card_activate(
         audit_write(
             action="card.activate",
             obj=batch,
+            before={"state": Card.State.CREATED, "count": n},
             after={
+                "state": Card.State.ACTIVATED,
                 "first_serial": first_serial,
                 "last_serial": last_serial,
                 "count": n,
@@ -456,19 +458,30 @@ def card_cancel(*, batch: CardBatch, first_serial: int, last_serial: int, reason
     n = last_serial - first_serial + 1
     now = clock.now()
     with transaction.atomic(durable=True):
-        done = Card.objects.filter(
+        live = Card.objects.filter(
             batch=batch,
             serial__gte=first_serial,
             serial__lte=last_serial,
             state__in=[Card.State.CREATED, Card.State.ACTIVATED],
-        ).update(state=Card.State.CANCELLED, cancelled_at=now, cancel_reason=reason)
+        )
+        states = {s: 0 for s in (Card.State.CREATED, Card.State.ACTIVATED)}
+        for state in live.select_for_update().values_list("state", flat=True):
+            states[state] += 1
+        done = live.update(state=Card.State.CANCELLED, cancelled_at=now, cancel_reason=reason)
         if done != n:
             raise DomainError(CARD_RANGE_NOT_AVAILABLE, field="first_serial", n=n - done)
         _events(batch, first_serial, last_serial, CardEvent.Action.CANCELLED, now, actor, reason)
         audit_write(
             action="card.cancel",
             obj=batch,
-            after={"first_serial": first_serial, "last_serial": last_serial, "count": n, "reason": reason},
+            before={str(k): v for k, v in states.items()},
+            after={
+                str(Card.State.CANCELLED): n,
+                "first_serial": first_serial,
+                "last_serial": last_serial,
+                "count": n,
+                "reason": reason,
+            },
             actor=actor,
         )
     return n

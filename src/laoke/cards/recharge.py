@@ -50,7 +50,7 @@ from .error_codes import (
     CARD_RECHARGE_OWNER,
 )
 from .models import MAX_PIN_FAILURES, Card, CardEvent, CardKind
-from .wallet import _wallet_credit
+from .wallet import _wallet_credit, _wallet_total
 
 try:  # tiers is built in parallel; a recharge must not fail for its absence
     from laoke.tiers.services import _tiers_evaluate
@@ -214,10 +214,14 @@ def _card_redeem(*, card: Card, member, group_account, channel: str, ip, actor, 
     _stats_add(member=member, group_account=group_account, recharge_fen=card.face_value_fen, at=now)
     if _tiers_evaluate is not None:
         _tiers_evaluate(member=member, group_account=group_account, reason="card_recharge", at=now)
+    balance = _wallet_total(member, group_account)  # the credit holds the wallet row's lock
     audit_write(
         action="card.recharge",
         obj=card,
+        before={"state": Card.State.ACTIVATED, "balance_fen": balance - card.face_value_fen},
         after={
+            "state": Card.State.REDEEMED,
+            "balance_fen": balance,
             "number": card.number,
             "amount_fen": card.face_value_fen,
             "member": member.pk if member else None,

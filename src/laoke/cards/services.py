@@ -53,12 +53,27 @@ def cards_tick(now: datetime) -> CardsTickReport:
         if not ids:
             break
         with transaction.atomic(durable=True):
+            states = dict.fromkeys((str(s) for s in live), 0)
+            for state in (
+                Card.objects.select_for_update()
+                .filter(pk__in=ids, state__in=live)
+                .values_list("state", flat=True)
+            ):
+                states[state] += 1
             done = Card.objects.filter(pk__in=ids, state__in=live).update(
                 state=Card.State.EXPIRED, expired_at=now
             )
             CardEvent.objects.bulk_create(
                 [CardEvent(card_id=i, action=CardEvent.Action.EXPIRED, at=now) for i in ids]
             )
+            if done:  # one audit row per chunk: the unredeemed face value forfeited
+                audit_write(
+                    action="card.expire",
+                    object_type="cards.card",
+                    object_id=f"{ids[0]}-{ids[-1]}",
+                    before=states,
+                    after={str(Card.State.EXPIRED): done, "cards": ids},
+                )
         report.expired += done
     quiet = CardBatch.objects.filter(
         state__in=["pending", "generating"], created_at__lt=now - RESUME_AFTER

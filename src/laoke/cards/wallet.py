@@ -132,6 +132,14 @@ def _owner_label(member: Member | None, group_account: GroupAccount | None):
     return member if member is not None else group_account
 
 
+def _wallet_total(member: Member | None, group_account: GroupAccount | None) -> int:
+    """Paid + bonus money in the owner's wallet now (for audit rows' before/after; read after the
+    change, whose transfers hold the rows' locks, so before = after ∓ the amount)."""
+    owner = {"member": member} if member is not None else {"group_account": group_account}
+    kinds = [Account.Kind.WALLET, Account.Kind.WALLET_BONUS]
+    return sum(Account.objects.filter(kind__in=kinds, **owner).values_list("balance", flat=True))
+
+
 def _wallet_credit(
     *,
     member: Member | None = None,
@@ -344,10 +352,12 @@ def wallet_credit(
             reference=reference,
         )
         if not already:
+            balance = _wallet_total(member, group_account)
             audit_write(
                 action="wallet.credit",
                 obj=_owner_label(member, group_account),
-                after={"amount_fen": amount_fen, "reason": reason, "transfer": t.pk},
+                before={"balance_fen": balance - amount_fen},
+                after={"amount_fen": amount_fen, "reason": reason, "transfer": t.pk, "balance_fen": balance},
                 actor=actor,
             )
         idempotency.complete(idem, t)
@@ -379,10 +389,12 @@ def wallet_debit(
             reference=reference,
         )
         if not already:
+            balance = _wallet_total(member, group_account)
             audit_write(
                 action="wallet.debit",
                 obj=_owner_label(member, group_account),
-                after={"amount_fen": amount_fen, "reason": reason, "transfer": t.pk},
+                before={"balance_fen": balance + amount_fen},
+                after={"amount_fen": amount_fen, "reason": reason, "transfer": t.pk, "balance_fen": balance},
                 actor=actor,
             )
         idempotency.complete(idem, t)

@@ -60,7 +60,24 @@ def roles_sync() -> dict[str, int]:
         for role in ROLE_PERMISSIONS:
             group, _ = Group.objects.get_or_create(name=role)
             perms = _permissions_for(role)
+            had = set(group.permissions.values_list("content_type__app_label", "codename"))
             group.permissions.set(perms)
+            now = set(
+                Permission.objects.filter(pk__in=[p.pk for p in perms]).values_list(
+                    "content_type__app_label", "codename"
+                )
+            )
+            if now != had:  # a role's permissions changed: who, when, what was added/removed
+                audit_write(
+                    action="role.sync",
+                    obj=group,
+                    before={"permissions": len(had)},
+                    after={
+                        "permissions": len(now),
+                        "added": sorted(".".join(k) for k in now - had),
+                        "removed": sorted(".".join(k) for k in had - now),
+                    },
+                )
             out[role] = len(perms)
     return out
 
@@ -76,7 +93,12 @@ def _user_create(*, username: str, password: str, role: str, store: Store | None
     )
     user.groups.add(Group.objects.get(name=role))
     StaffProfile.objects.create(user=user, store=store)
-    audit_write(action="user.create", obj=user, after={"username": username, "role": role})
+    audit_write(
+        action="user.create",
+        obj=user,
+        before={"role": None},
+        after={"username": username, "role": role, "superuser": user.is_superuser},
+    )
     return user
 
 
@@ -122,14 +144,24 @@ def api_token_create(
             created_at=clock.now(),
             expires_at=expires_at,
         )
-        audit_write(action="api_token.create", obj=token, after={"name": name, "scopes": token.scopes})
+        audit_write(
+            action="api_token.create",
+            obj=token,
+            after={"user": user.pk, "name": name, "scopes": token.scopes},
+        )
     return token, secret
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
     with transaction.atomic(durable=True):
-        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
-        audit_write(action="api_token.revoke", obj=token)
+        now = clock.now()
+        if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+            audit_write(
+                action="api_token.revoke",
+                obj=token,
+                before={"revoked_at": None, "scopes": token.scopes},
+                after={"revoked_at": now.isoformat()},
+            )
 
 
 def api_token_lookup(secret: str) -> ApiToken | None:

@@ -166,15 +166,32 @@ def account_balance(account: Account) -> int:
     return credited - debited
 
 
+def _balances_around(t: Transfer) -> tuple[dict, dict]:
+    """Before/after balances of a transfer's two accounts for its audit row, read after it (its
+    rows are locked by the update): before = after ± the amount."""
+    debit_after, credit_after = account_balance(t.debit), account_balance(t.credit)
+    before = {"from_balance": debit_after + t.amount, "to_balance": credit_after - t.amount}
+    return before, {"from_balance": debit_after, "to_balance": credit_after}
+
+
 def transfer_create(
     *, debit: Account, credit: Account, amount: int, key: str, reason: str, reference: str = "", actor=None
 ) -> Transfer:
     with transaction.atomic(durable=True):
         t = _transfer(debit=debit, credit=credit, amount=amount, key=key, reason=reason, reference=reference)
+        before, after = _balances_around(t)
         audit_write(
             action="ledger.transfer",
             obj=t,
-            after={"from": debit.pk, "to": credit.pk, "amount": amount, "reason": reason, "key": key},
+            before=before,
+            after={
+                "from": debit.pk,
+                "to": credit.pk,
+                "amount": amount,
+                "reason": reason,
+                "key": key,
+                **after,
+            },
             actor=actor,
         )
     return t
@@ -223,10 +240,12 @@ def transfer_reverse(
     """Reverse all of a transfer, or part of it (refunds), as a new transfer."""
     with transaction.atomic(durable=True):
         t = _reverse(transfer=transfer, key=key, amount=amount, reason=reason)
+        before, after = _balances_around(t)
         audit_write(
             action="ledger.reverse",
             obj=t,
-            after={"reverses": transfer.pk, "amount": t.amount, "reason": reason},
+            before=before,
+            after={"reverses": transfer.pk, "amount": t.amount, "reason": reason, **after},
             actor=actor,
         )
     return t

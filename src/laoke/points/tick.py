@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Min, Sum
 
 from laoke.core import clock
+from laoke.core.audit import audit_write
 from laoke.ledger.models import Account
 from laoke.ledger.services import _transfer, system_account
 from laoke.members.models import Member
@@ -57,6 +58,7 @@ def _expire_chunk(ids: list[int], now: datetime) -> tuple[int, int]:
         .order_by("id")
         .values_list("pk", "member_id", "remaining")
     )
+    before = {str(m): a.balance for m, a in accounts.items()}  # locked: the balances now
     breakage = system_account("points_breakage")
     consumed = []
     points = 0
@@ -74,6 +76,20 @@ def _expire_chunk(ids: list[int], now: datetime) -> tuple[int, int]:
         consumed.append(LotConsumption(lot_id=lot_id, transfer=t, amount=x))
         points += x
     LotConsumption.objects.bulk_create(consumed)
+    if consumed:  # one audit row per chunk (≤ CHUNK lots): each member's balance before/after
+        lot_ids = [c.lot_id for c in consumed]
+        after = dict(
+            Account.objects.filter(pk__in=[a.pk for a in accounts.values()]).values_list(
+                "member_id", "balance"
+            )
+        )
+        audit_write(
+            action="points.expire",
+            object_type="points.pointslot",
+            object_id=f"{lot_ids[0]}-{lot_ids[-1]}",
+            before={"balances": {m: b for m, b in before.items() if int(m) in after}},
+            after={"balances": {str(m): b for m, b in after.items()}, "lots": lot_ids, "points": points},
+        )
     return len(consumed), points
 
 

@@ -490,7 +490,13 @@ def coupon_claim(*, code: str, member: Member, actor=None, idem: idempotency.Cla
         if Coupon.objects.filter(pk=coupon.pk, **guard).update(member=member, claimed_at=now) != 1:
             raise DomainError(E.COUPON_ALREADY_CLAIMED)
         coupon.refresh_from_db()
-        audit_write(action="coupon.claim", obj=coupon, after={"member": member.pk}, actor=actor)
+        audit_write(
+            action="coupon.claim",
+            obj=coupon,
+            before={"member": None},
+            after={"member": member.pk},
+            actor=actor,
+        )
         idempotency.complete(idem, coupon)
     return coupon
 
@@ -551,6 +557,7 @@ def coupon_void(*, coupon_id: int, reason: str, actor=None) -> Coupon:
     now = clock.now()
     with transaction.atomic(durable=True):
         coupon = Coupon.objects.get(pk=coupon_id)
+        coupon_state_before = coupon.state
         if (
             Coupon.objects.filter(pk=coupon_id, state=CouponState.ISSUED).update(
                 state=CouponState.VOIDED, closed_at=now
@@ -559,7 +566,13 @@ def coupon_void(*, coupon_id: int, reason: str, actor=None) -> Coupon:
         ):
             raise _state_error(coupon, now)
         coupon.refresh_from_db()
-        audit_write(action="coupon.void", obj=coupon, after={"reason": reason}, actor=actor)
+        audit_write(
+            action="coupon.void",
+            obj=coupon,
+            before={"state": coupon_state_before},
+            after={"state": coupon.state, "reason": reason},
+            actor=actor,
+        )
     return coupon
 
 
@@ -575,9 +588,24 @@ def coupons_tick(now: datetime) -> int:
             )
             if not ids:
                 return total
-            total += Coupon.objects.filter(pk__in=ids, state=CouponState.ISSUED).update(
+            done = list(
+                Coupon.objects.select_for_update()
+                .filter(pk__in=ids, state=CouponState.ISSUED)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            n = Coupon.objects.filter(pk__in=done, state=CouponState.ISSUED).update(
                 state=CouponState.EXPIRED, closed_at=now
             )
+            total += n
+            if n:  # one audit row per chunk (≤ CHUNK coupons)
+                audit_write(
+                    action="coupon.expire",
+                    object_type="promotions.coupon",
+                    object_id=f"{done[0]}-{done[-1]}",
+                    before={"state": CouponState.ISSUED.value, "count": n},
+                    after={"state": CouponState.EXPIRED.value, "coupons": done, "count": n},
+                )
 
 
 def members_of(ids: Iterable[int]) -> list[Member]:
