@@ -8,9 +8,10 @@ the real ``laoke`` command in subprocesses:
 
 1. the backup of the test database is restored with ``laoke restore FILE`` into target A — on
    SQLite a LAOKE_DATA_DIR that was never initialised, on PostgreSQL a new, empty database;
-2. ``laoke backup --output D`` of A, then ``laoke restore`` of that archive into target B (again
-   never initialised);
-3. A's and B's fingerprints (read by a subprocess on each) must equal the original's: every table,
+2. ``laoke backup --output D`` of A, then (SQLite) ``laoke restore`` of that archive into target B,
+   again never initialised — on PostgreSQL the second restore is left out to keep the test near a
+   minute (pg_restore and DROP DATABASE take ~30 s on a loaded CI machine), the same code path;
+3. A's (and B's) fingerprint, read by a subprocess on each, must equal the original's: every table,
    every balance, the ledger check line and the secret key.
 
 Negative controls: restoring into A again without --force is refused (BACKUP_TARGET_NOT_EMPTY);
@@ -25,6 +26,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tarfile
 import uuid
 from pathlib import Path
 
@@ -139,9 +141,10 @@ def test_restore_drill(tmp_path):
     assert len(expected["balances"]) >= 10 and any(v != 0 for v in expected["balances"].values())
 
     first = backup_create(output_dir=tmp_path / "backups-1", now=NOW)  # what `laoke backup` runs
-    assert first.manifest["tables"] == {t: n for t, n in expected["tables"].items()}
+    assert first.manifest["tables"] == expected["tables"]
 
-    a, b = Target(tmp_path, "a"), Target(tmp_path, "b")
+    a = Target(tmp_path, "a")
+    b = None
     try:
         out = a.laoke("restore", str(first.path))
         assert "match the manifest — OK" in out.stdout, out.stdout
@@ -152,8 +155,12 @@ def test_restore_drill(tmp_path):
         second = Path(out.stdout.splitlines()[0])
         assert second.parent == tmp_path / "backups-2" and second.exists()
         assert f"{len(expected['tables'])} tables, {sum(expected['tables'].values())} rows" in out.stdout
-        b.laoke("restore", str(second))
-        assert b.fingerprint() == expected
+        with tarfile.open(second, "r:gz") as tar:
+            assert json.loads(tar.extractfile("manifest.json").read())["tables"] == expected["tables"]
+        if not is_postgres():  # on PostgreSQL a third database costs ~30 s (restore, DROP DATABASE)
+            b = Target(tmp_path, "b")
+            b.laoke("restore", str(second))
+            assert b.fingerprint() == expected
 
         # negative controls: a target with data is refused without --force …
         refused = a.laoke("restore", str(second), check=False)
@@ -167,4 +174,5 @@ def test_restore_drill(tmp_path):
         assert a.fingerprint() != expected
     finally:
         a.drop()
-        b.drop()
+        if b is not None:
+            b.drop()
