@@ -116,6 +116,15 @@ def test_archive_holds_manifest_database_and_checksums(archive, source):
     assert sorted(p.name for p in archive.parent.iterdir()) == ["copy.sqlite3", archive.name]
 
 
+def test_two_backups_in_the_same_second_keep_both(source, tmp_path):
+    first = backup_create(output_dir=tmp_path / "o", now=NOW, db=source).path
+    second = backup_create(output_dir=tmp_path / "o", now=NOW, db=source).path
+    assert first.name == "laoke-backup-20260310T020000Z-sqlite.tar.gz"
+    assert second.name == "laoke-backup-20260310T020000Z.1-sqlite.tar.gz"
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [first.name, second.name]
+    assert [p for _, p in backups_list(tmp_path / "o")] == [first, second]
+
+
 def test_secret_key_included_unless_it_comes_from_the_environment(source, tmp_path, monkeypatch, settings):
     settings.DATA_DIR = tmp_path / "keys"
     settings.DATA_DIR.mkdir()
@@ -378,3 +387,18 @@ def test_only_our_names_are_recognised():
         ".laoke-backup-20260310T020000Z-sqlite.tar.gz.partial",
     ):
         assert bk.archive_time(name) is None, name
+
+
+def test_cli_restore_refuses_a_damaged_archive_with_exit_code_2(archive, tmp_path, capsys):
+    from laoke.cli import main
+
+    damaged = tmp_path / "damaged.tar.gz"
+    damaged.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])  # cut short
+    assert main(["restore", str(damaged)]) == 2
+    body = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert body["code"] == "BACKUP_INVALID"
+
+
+def test_in_memory_targets_are_refused(archive):
+    with pytest.raises(ValueError, match="in-memory"):
+        backup_restore(archive=archive, db=sqlite_db("file:memorydb_default?mode=memory&cache=shared"))

@@ -33,7 +33,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from laoke.ops.backup import backup_create, counts_compare, target_counts
+from laoke.core.errors import DomainError
+from laoke.ops.backup import backup_create, backup_restore, counts_compare, target_counts
 from tests.conftest import is_postgres
 from tests.ops._activity import populate
 from tests.ops._fingerprint import fingerprint
@@ -163,8 +164,9 @@ def test_restore_drill(tmp_path):
             assert b.fingerprint() == expected
 
         # negative controls: a target with data is refused without --force …
-        refused = a.laoke("restore", str(second), check=False)
-        assert refused.returncode == 2 and "BACKUP_TARGET_NOT_EMPTY" in refused.stderr
+        with pytest.raises(DomainError) as refused:
+            backup_restore(archive=second, db=a.db, data_dir=a.data_dir)
+        assert refused.value.code == "BACKUP_TARGET_NOT_EMPTY"
         # … and a lost row is reported by the restore's check and by the drill's comparison
         a.delete_one_row("core_auditentry")
         n = expected["tables"]["core_auditentry"]

@@ -28,8 +28,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
-import subprocess
 import tarfile
 import tempfile
 import zlib
@@ -48,10 +46,12 @@ from laoke.core.error_codes import (
     BACKUP_INVALID,
     BACKUP_SCHEMA_NEWER,
     BACKUP_TARGET_NOT_EMPTY,
-    BACKUP_TOOL_FAILED,
     BACKUP_VERIFY_FAILED,
 )
 from laoke.core.errors import DomainError
+
+from . import engines
+from .engines import engine_of
 
 FORMAT_VERSION = 1
 SUPPORTED_FORMATS = (1,)
@@ -61,28 +61,9 @@ MANIFEST = "manifest.json"
 DB_MEMBER = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 KEY_MEMBER = "secret_key"
 _CHUNK = 1 << 20
-# libpq parameters that may sit in DATABASES OPTIONS and are passed on to psycopg / the pg tools
-_LIBPQ_OPTIONS = {
-    "sslmode": "PGSSLMODE",
-    "sslrootcert": "PGSSLROOTCERT",
-    "sslcert": "PGSSLCERT",
-    "sslkey": "PGSSLKEY",
-    "connect_timeout": "PGCONNECT_TIMEOUT",
-    "application_name": "PGAPPNAME",
-    "options": "PGOPTIONS",
-}
 
 
 # --- small helpers ----------------------------------------------------------------------------
-
-
-def engine_of(db: dict) -> str:
-    name = db["ENGINE"]
-    if "sqlite3" in name:
-        return "sqlite"
-    if "postgresql" in name:
-        return "postgresql"
-    raise ValueError(f"unsupported database engine {name}")
 
 
 def _target() -> dict:
@@ -146,195 +127,6 @@ def backups_list(directory: Path) -> list[tuple[datetime, Path]]:
     return sorted(found, key=lambda t: (t[0], t[1].name))
 
 
-# --- SQLite -----------------------------------------------------------------------------------
-
-
-def _sqlite_tables(conn: sqlite3.Connection) -> list[str]:
-    rows = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-    ).fetchall()
-    return sorted(r[0] for r in rows)
-
-
-def _sqlite_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    return {t: conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in _sqlite_tables(conn)}  # noqa: S608
-
-
-def _sqlite_migrations(conn: sqlite3.Connection) -> list[str]:
-    if "django_migrations" not in _sqlite_tables(conn):
-        return []
-    return [f"{a}.{n}" for a, n in conn.execute("SELECT app, name FROM django_migrations ORDER BY id")]
-
-
-def _sqlite_dump(db: dict, dest: Path) -> tuple[dict[str, int], list[str]]:
-    """Online backup into ``dest``; the counts and migrations are read from the copy itself."""
-    if connection.settings_dict["NAME"] == db["NAME"] and connection.is_in_memory_db():
-        # the test database lives in memory, reachable only through Django's connection
-        connection.ensure_connection()
-        source = connection.connection
-        close_source = False
-    else:
-        source = sqlite3.connect(db["NAME"], timeout=30)
-        close_source = True
-    target = sqlite3.connect(dest)
-    try:
-        source.backup(target)  # pages=-1: one step, one read snapshot of the whole database
-    finally:
-        target.close()
-        if close_source:
-            source.close()
-    copy = sqlite3.connect(dest)
-    try:
-        copy.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside it
-        return _sqlite_counts(copy), _sqlite_migrations(copy)
-    finally:
-        copy.close()
-
-
-def _sqlite_target_tables(db: dict) -> list[str]:
-    path = Path(db["NAME"])
-    if not path.exists() or path.stat().st_size == 0:
-        return []
-    conn = sqlite3.connect(path, timeout=30)
-    try:
-        return _sqlite_tables(conn)
-    finally:
-        conn.close()
-
-
-def _sqlite_restore(db: dict, source: Path) -> None:
-    """Copy the restored file into the configured path with the backup API: it takes SQLite's locks
-    and rewrites a WAL database correctly, so it is safe even over an existing file (``force``)."""
-    path = Path(db["NAME"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(source)
-    dst = sqlite3.connect(path, timeout=30)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-
-
-def _sqlite_target_counts(db: dict) -> dict[str, int]:
-    conn = sqlite3.connect(db["NAME"], timeout=30)
-    try:
-        return _sqlite_counts(conn)
-    finally:
-        conn.close()
-
-
-# --- PostgreSQL -------------------------------------------------------------------------------
-
-
-def _pg_params(db: dict) -> dict:
-    params = {
-        "dbname": db.get("NAME") or "",
-        "user": db.get("USER") or "",
-        "password": db.get("PASSWORD") or "",
-        "host": db.get("HOST") or "",
-        "port": str(db.get("PORT") or ""),
-    }
-    for key in _LIBPQ_OPTIONS:
-        if (db.get("OPTIONS") or {}).get(key) not in (None, ""):
-            params[key] = str(db["OPTIONS"][key])
-    return {k: v for k, v in params.items() if v}
-
-
-def _pg_env(db: dict) -> dict:
-    """Connection for pg_dump/pg_restore through libpq's environment: the password never appears
-    on a command line (visible in ps)."""
-    env = {**os.environ}
-    for key in ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", *_LIBPQ_OPTIONS.values()):
-        env.pop(key, None)
-    params = _pg_params(db)
-    names = {"dbname": "PGDATABASE", "user": "PGUSER", "password": "PGPASSWORD", "host": "PGHOST"}
-    names.update({"port": "PGPORT", **_LIBPQ_OPTIONS})
-    for key, value in params.items():
-        env[names[key]] = value
-    return env
-
-
-def _pg_connect(db: dict):
-    import psycopg
-
-    return psycopg.connect(**_pg_params(db))
-
-
-_PG_TABLES = (
-    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() ORDER BY 1"
-)
-
-
-def _pg_counts(cur) -> dict[str, int]:
-    from psycopg import sql
-
-    cur.execute(_PG_TABLES)
-    tables = [r[0] for r in cur.fetchall()]
-    counts = {}
-    for t in tables:
-        cur.execute(sql.SQL("SELECT COUNT(*) FROM {}").format(sql.Identifier(t)))
-        counts[t] = cur.fetchone()[0]
-    return counts
-
-
-def _pg_migrations(cur, tables) -> list[str]:
-    if "django_migrations" not in tables:
-        return []
-    cur.execute("SELECT app, name FROM django_migrations ORDER BY id")
-    return [f"{a}.{n}" for a, n in cur.fetchall()]
-
-
-def _run_tool(tool: str, args: list[str], env: dict) -> None:
-    exe = shutil.which(tool)
-    if exe is None:
-        raise DomainError(
-            BACKUP_TOOL_FAILED, tool=tool, reason="not installed (apt install postgresql-client)"
-        )
-    try:
-        out = subprocess.run([exe, *args], env=env, capture_output=True, text=True, check=False)  # noqa: S603
-    except OSError as exc:
-        raise DomainError(BACKUP_TOOL_FAILED, tool=tool, reason=str(exc)) from exc
-    if out.returncode != 0:
-        raise DomainError(BACKUP_TOOL_FAILED, tool=tool, reason=(out.stderr or out.stdout).strip()[-2000:])
-
-
-def _pg_dump(db: dict, dest: Path) -> tuple[dict[str, int], list[str]]:
-    """pg_dump on the snapshot of our own REPEATABLE READ transaction: the counts we read in it and
-    the rows in the dump are the same state, however busy the server is."""
-    from psycopg import IsolationLevel
-
-    with _pg_connect(db) as conn:
-        conn.isolation_level = IsolationLevel.REPEATABLE_READ
-        conn.read_only = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_export_snapshot()")
-            snapshot = cur.fetchone()[0]
-            counts = _pg_counts(cur)
-            migrations = _pg_migrations(cur, counts)
-            _run_tool("pg_dump", ["-Fc", f"--snapshot={snapshot}", "--file", str(dest)], _pg_env(db))
-        conn.rollback()
-    return counts, migrations
-
-
-def _pg_target_tables(db: dict) -> list[str]:
-    with _pg_connect(db) as conn, conn.cursor() as cur:
-        cur.execute(_PG_TABLES)
-        return [r[0] for r in cur.fetchall()]
-
-
-def _pg_restore(db: dict, source: Path) -> None:
-    # one transaction: a failed restore leaves the target as it was
-    args = ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction"]
-    _run_tool("pg_restore", [*args, "--dbname", db["NAME"], str(source)], _pg_env(db))
-
-
-def _pg_target_counts(db: dict) -> dict[str, int]:
-    with _pg_connect(db) as conn, conn.cursor() as cur:
-        return _pg_counts(cur)
-
-
 # --- backup -----------------------------------------------------------------------------------
 
 
@@ -358,10 +150,7 @@ def backup_create(*, output_dir: Path, now: datetime, db: dict | None = None) ->
     partial = None
     try:
         db_file = staging / DB_MEMBER[engine]
-        if engine == "sqlite":
-            counts, migrations = _sqlite_dump(db, db_file)
-        else:
-            counts, migrations = _pg_dump(db, db_file)
+        counts, migrations = engines.dump(db, db_file)
         members = [db_file]
         key = _secret_key_file(settings.DATA_DIR)
         if key is not None:
@@ -378,11 +167,7 @@ def backup_create(*, output_dir: Path, now: datetime, db: dict | None = None) ->
             "secret_key_included": key is not None,
             "files": {p.name: {"sha256": _sha256(p), "size": p.stat().st_size} for p in members},
         }
-        n = 0
-        while (output_dir / archive_name(now, engine, n)).exists():
-            n += 1
-        final = output_dir / archive_name(now, engine, n)
-        partial = output_dir / f".{final.name}.partial"
+        partial = output_dir / f".{archive_name(now, engine)}.{os.getpid()}.partial"
         with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
             raw = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False).encode()
             info = tarfile.TarInfo(MANIFEST)
@@ -393,7 +178,7 @@ def backup_create(*, output_dir: Path, now: datetime, db: dict | None = None) ->
         os.chmod(partial, 0o600)
         with partial.open("rb") as f:
             os.fsync(f.fileno())
-        os.replace(partial, final)
+        final = _publish(partial, output_dir, now, engine)
         partial = None
         _fsync_dir(output_dir)
     finally:
@@ -408,6 +193,21 @@ def backup_create(*, output_dir: Path, now: datetime, db: dict | None = None) ->
         rows=sum(counts.values()),
         manifest=manifest,
     )
+
+
+def _publish(partial: Path, output_dir: Path, now: datetime, engine: str) -> Path:
+    """Give the finished file its name without ever replacing another backup: a hard link fails if
+    the name exists (a second backup in the same second gets ``.1``), then the temporary name goes."""
+    n = 0
+    while True:
+        final = output_dir / archive_name(now, engine, n)
+        try:
+            os.link(partial, final)
+        except FileExistsError:
+            n += 1
+            continue
+        partial.unlink()
+        return final
 
 
 def _normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -433,13 +233,11 @@ def counts_compare(
 
 def target_counts(db: dict | None = None) -> dict[str, int]:
     """Every table's row count in the configured (or given) database, read on a raw connection."""
-    db = db or _target()
-    return _sqlite_target_counts(db) if engine_of(db) == "sqlite" else _pg_target_counts(db)
+    return engines.counts(db or _target())
 
 
 def target_tables(db: dict | None = None) -> list[str]:
-    db = db or _target()
-    return _sqlite_target_tables(db) if engine_of(db) == "sqlite" else _pg_target_tables(db)
+    return engines.tables(db or _target())
 
 
 @dataclass
@@ -579,6 +377,7 @@ def backup_restore(
     engine = engine_of(db)
     archive = Path(archive)
     data_dir = Path(data_dir or settings.DATA_DIR)
+    existing = target_tables(db)  # also refuses an in-memory SQLite target before anything is written
     staging_parent = Path(db["NAME"]).parent if engine == "sqlite" else None
     if staging_parent is not None:
         staging_parent.mkdir(parents=True, exist_ok=True)
@@ -593,16 +392,12 @@ def backup_restore(
             raise DomainError(
                 BACKUP_SCHEMA_NEWER, migrations=shown, version=manifest.get("laoke_version", "?")
             )
-        existing = target_tables(db)
         if existing and not force:
             raise DomainError(BACKUP_TARGET_NOT_EMPTY, tables=len(existing))
         if connection.settings_dict.get("NAME") == db.get("NAME"):
             connection.close()  # nothing of ours holds the database while it is replaced
         source = staging / DB_MEMBER[engine]
-        if engine == "sqlite":
-            _sqlite_restore(db, source)
-        else:
-            _pg_restore(db, source)
+        engines.restore(db, source)
         key_state = "not in backup"
         if (staging / KEY_MEMBER).exists():
             if os.environ.get("SECRET_KEY"):
