@@ -20,6 +20,7 @@ Negative control: the same balance check fails when the settlement is applied tw
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -188,3 +189,50 @@ def test_negative_control_without_health_checks_the_next_request_fails(setup):
         status, answer = wsgi_request("POST", P, body, **headers, HTTP_IDEMPOTENCY_KEY="drill-pg-3")
     assert status == 503 and answer["code"] == "STORAGE_UNAVAILABLE", answer
     assert _value_check(member, settled=0)
+
+
+def test_database_still_unreachable_for_the_release_blocks_the_key_only_for_the_lease(setup, monkeypatch):
+    """Worse: after the kill the server cannot be reached at all, so the idempotency claim can
+    not be released either. The request still answers 503 at once; the key stays claimed and a
+    retry meets IDEMPOTENCY_IN_PROGRESS until the claim's lease (IDEMPOTENCY_LEASE_SECONDS) ends,
+    then takes the key over and settles once."""
+    from django.conf import settings
+
+    from laoke.core import api as core_api
+    from tests.drills.common import free_port
+
+    member, headers, body = setup
+    key = {"HTTP_IDEMPOTENCY_KEY": "drill-pg-4"}
+    original_stats, original_release = order_services._stats_add, core_api.idempotency.release
+    port = connection.settings_dict["PORT"]
+
+    def stats_then_die(**kw):
+        _terminate(connection.connection.info.backend_pid)
+        connection.settings_dict["PORT"] = str(free_port())  # nothing listens there: unreachable
+        return original_stats(**kw)
+
+    def release_while_unreachable(claim):
+        try:
+            return original_release(claim)
+        finally:
+            connection.settings_dict["PORT"] = port  # the server is back after this request
+
+    monkeypatch.setattr(order_services, "_stats_add", stats_then_die)
+    monkeypatch.setattr(core_api.idempotency, "release", release_while_unreachable)
+    with clock.frozen(NOW):
+        status, answer = wsgi_request("POST", P, body, **headers, **key)
+    assert status == 503 and answer["code"] == "STORAGE_UNAVAILABLE", answer
+    monkeypatch.setattr(order_services, "_stats_add", original_stats)
+    assert _value_check(member, settled=0)
+    assert IdempotencyRecord.objects.get(key="drill-pg-4").state == "in_progress"
+    with clock.frozen(NOW):
+        status, answer = wsgi_request("POST", P, body, **headers, **key)
+    assert status == 409 and answer["code"] == "IDEMPOTENCY_IN_PROGRESS", answer
+    lease = settings.LAOKE["IDEMPOTENCY_LEASE_SECONDS"]
+    with clock.frozen(NOW + timedelta(seconds=lease + 1)):
+        status, answer = wsgi_request("POST", P, body, **headers, **key)
+        assert status == 201, answer
+        assert wsgi_request("POST", P, body, **headers, **key) == (201, answer)
+    assert _value_check(member, settled=1)
+    figure("pg-unreachable", "key blocked after the failed request (s, the lease)", lease)
+    figure("pg-unreachable", "orders after the lease + 2 retries", Order.objects.count())
