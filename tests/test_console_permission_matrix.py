@@ -467,3 +467,23 @@ def test_app_index(world, db, role):
         if r.status_code != want:
             problems.append(f"/admin/{label}/ -> {r.status_code}, expected {want}")
     assert not problems, "\n".join(problems)
+
+
+def test_the_checks_would_catch_a_leak(world, db):
+    """Negative controls for the matrix's own checks: an unclassified page is caught, a refused
+    role getting a page is a problem, and a write during a request is seen."""
+    from django.db import connection
+    from django.http import HttpResponse
+    from django.test.utils import CaptureQueriesContext
+
+    from laoke.members.services import tag_create
+
+    assert classify("admin/console/new-page/", "new_page") is None
+    case = next(c for c in world["cases"] if c.key == "core.auditentry:changelist")
+    assert check_get("cashier", case, HttpResponse(status=200)) is not None
+    assert check_get("cashier", case, HttpResponse(status=403)) is None
+    assert check_get("admin", case, HttpResponse(status=403)) is not None
+    with CaptureQueriesContext(connection) as ctx:
+        tag_create(name="矩阵对照")
+    assert _writes(ctx.captured_queries)
+    assert check_post("cashier", case, HttpResponse(status=403), ctx.captured_queries) is not None
