@@ -6,7 +6,10 @@ Errors are ``{"code", "message", "details"}`` with the message in the caller's l
 
 import logging
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.urls import re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -19,7 +22,7 @@ from laoke.cards.api import router as cards_router
 from laoke.catalog.api import router as catalog_router
 from laoke.channels.api import router as channels_router
 from laoke.channels.api_sms import router as channels_sms_router
-from laoke.core.api import AUTH, enforce_permissions, lang_of
+from laoke.core.api import AUTH, enforce_permissions, lang_of, openapi_postprocess, openapi_unique_names
 from laoke.core.api_routes import router as core_router
 from laoke.core.errors import (
     AUTH_REQUIRED,
@@ -61,7 +64,27 @@ class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+class LaokeAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        return openapi_postprocess(
+            super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        )
+
+    def _get_urls(self):
+        # Last: any other URL under /api/v1/ (an unknown path, or /members/abc where an id is an
+        # integer) answers the API's JSON 404, not Django's HTML page.
+        return [*super()._get_urls(), re_path(r"^.*$", _unknown_url)]
+
+
+@csrf_exempt
+def _unknown_url(request):
+    err = DomainError(NOT_FOUND)
+    return JsonResponse(
+        err.as_body(lang_of(request)), status=err.status, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+api = LaokeAPI(
     renderer=Utf8JSONRenderer(),
     title="Laoke API",
     version="1",
@@ -117,6 +140,18 @@ def on_http_error(request, exc: HttpError):
     return _error(request, DomainError(BAD_REQUEST, details={"reason": str(exc)}))
 
 
+@api.exception_handler(MultiPartParserError)
+def on_bad_multipart(request, exc: MultiPartParserError):
+    return _error(request, DomainError(BAD_REQUEST, details={"reason": "malformed multipart body"}))
+
+
+@api.exception_handler(OverflowError)
+def on_overflow(request, exc: OverflowError):
+    # a number too large for the database (an id of 40 digits): no such record can exist
+    item = {"field": "", "code": "number_out_of_range", "message": "number out of range"}
+    return _error(request, DomainError(VALIDATION_ERROR, details={"errors": [item]}))
+
+
 @api.exception_handler(Exception)
 def on_unexpected(request, exc: Exception):
     storage = storage_error(exc)  # read-only / full / connection lost: 503 with a stable code
@@ -153,3 +188,4 @@ api.add_router("/b2b", b2b_router)
 api.add_router("/staff", staff_router)
 api.add_router("/me", portal_router)  # the member's own pages: member session, not staff auth
 enforce_permissions(api)
+openapi_unique_names(api)

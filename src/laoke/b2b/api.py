@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from django.http import HttpResponse
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from laoke.core.api import idempotent_write, paginate, require
 
@@ -457,7 +457,10 @@ class FunnelOut(Schema):
 )
 @require("b2b.view_opportunity", READ)
 def funnel(
-    request, created_from: date | None = None, created_to: date | None = None, owner_id: int | None = None
+    request,
+    created_from: date | None = None,
+    created_to: date | None = None,
+    owner_id: int | None = Query(None, ge=1, le=2**31 - 1),
 ):
     return selectors.funnel(created_from=created_from, created_to=created_to, owner_id=owner_id)
 

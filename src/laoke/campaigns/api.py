@@ -14,8 +14,11 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from laoke.core.api import idempotent_write, paginate, require
+from laoke.core.errors import DomainError
+from laoke.core.validation import LocalTime
 
 from . import selectors, services
+from .error_codes import CAMPAIGN_STATE
 from .models import Campaign, Wave
 
 router = Router(tags=["campaigns"])
@@ -40,7 +43,7 @@ class WaveIn(In):
     offer_template_id: int | None = None
     send_at: datetime | None = None
     delay_days: int = Field(0, ge=0, le=365)
-    send_time: time | None = None
+    send_time: LocalTime | None = None
     entry: Literal["all", "no_order", "ordered"] = "all"
     eval_days: int = Field(10, ge=1, le=365)
     loops: int = Field(1, ge=1, le=24)
@@ -109,7 +112,7 @@ class CampaignOut(Schema):
     objective: str
     target_metric: str
     target_value: int
-    segment_id: int
+    segment_id: int | None  # none for an external campaign (imported for evaluation)
     snapshot_id: int | None
     holdout_bp: int
     seed: int
@@ -211,8 +214,8 @@ class SettingsOut(Schema):
 
 
 class SettingsIn(In):
-    quiet_start: time | None = None
-    quiet_end: time | None = None
+    quiet_start: LocalTime | None = None
+    quiet_end: LocalTime | None = None
     sms_per_day: int | None = Field(None, ge=0, le=100)
     sms_per_month: int | None = Field(None, ge=0, le=1000)
     email_per_day: int | None = Field(None, ge=0, le=100)
@@ -344,7 +347,10 @@ def campaign_cancel(request, campaign_id: int, payload: ReasonIn):
 @router.get("/{int:campaign_id}/dry-run", response=dict[str, Any])
 @require("campaigns.view_campaign", READ)
 def campaign_dry_run(request, campaign_id: int):
-    return selectors.campaign_dry_run(selectors.campaign_get(campaign_id))
+    campaign = selectors.campaign_get(campaign_id)
+    if campaign.segment_id is None:  # an external campaign, imported for evaluation: no audience here
+        raise DomainError(CAMPAIGN_STATE, state=campaign.source, action="dry-run")
+    return selectors.campaign_dry_run(campaign)
 
 
 @router.get("/{int:campaign_id}/progress", response=dict[str, Any])

@@ -4,11 +4,12 @@ Thin over services and selectors; buying happens through the orders app (``_flas
 from datetime import date, datetime, time
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from laoke.catalog.models import Product
 from laoke.core import clock
 from laoke.core.api import paginate, require
+from laoke.core.validation import LocalTime
 
 from . import selectors, services
 from .models import FlashItem, FlashItemStatus
@@ -70,7 +71,7 @@ class SettingsPatch(Schema):
     units_per_day: int | None = Field(None, ge=1, le=100_000)
     units_per_day_holiday: int | None = Field(None, ge=1, le=100_000)
     step_bp: int | None = Field(None, ge=1, le=10_000)
-    opening_time: time | None = None
+    opening_time: LocalTime | None = None
     rotation_days: int | None = Field(None, ge=1, le=366)
     per_member_limit: int | None = Field(None, ge=1, le=1_000)
     old_customers_only: bool | None = None
@@ -199,7 +200,7 @@ class HolidayIn(Schema):
 
 @router.get("/holidays", response=list[HolidayOut], summary="The holiday calendar (20 units a day)")
 @require("flash.view_holiday", "value:read")
-def holiday_list(request, year: int | None = None):
+def holiday_list(request, year: int | None = Query(None, ge=1, le=9999)):
     return list(selectors.holiday_list(year))
 
 

@@ -613,7 +613,21 @@ def member_merge(request, member_id: int, payload: MergeIn):
 
 
 @router.get(
-    "/{int:member_id}/pi-export", response=dict, summary="PIPL export of one member (JSON, or ?format=xlsx)"
+    "/{int:member_id}/pi-export",
+    response=dict,
+    summary="PIPL export of one member (JSON, or ?format=xlsx)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "OK",
+                "content": {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}
+                    }
+                },
+            }
+        }
+    },
 )
 @require("members.export_member_pi", "members:pii")
 def member_pi_export(request, member_id: int, format: Literal["json", "xlsx"] = "json"):

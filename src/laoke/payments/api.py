@@ -141,7 +141,13 @@ def package_create(request, payload: PackageIn):
 @router.patch("/packages/{int:package_id}", response=PackageOut, summary="Change a recharge package")
 @require("payments.change_rechargepackage", WRITE)
 def package_update(request, package_id: int, payload: PackagePatch):
-    changes = payload.dict(exclude_unset=True)
+    # null clears the sale window or the limit; for the other fields it means "leave as is"
+    # (a package always has a name, prices, an active flag and a sort position)
+    changes = {
+        k: v
+        for k, v in payload.dict(exclude_unset=True).items()
+        if v is not None or k in ("sale_starts_at", "sale_ends_at", "per_member_limit")
+    }
 
     def call(claim):
         return services.package_update(package_id=package_id, changes=changes, actor=request.user, idem=claim)
