@@ -294,11 +294,14 @@ def build_parser() -> argparse.ArgumentParser:
     staff_parser(sub)
     b = sub.add_parser("backup", help="write one backup archive of the database")
     b.add_argument(
-        "--output", default=None, help="directory (default LAOKE_BACKUP_DIR or <data dir>/backups)"
+        "--output",
+        default=None,
+        metavar="DIR",
+        help="directory (default LAOKE_BACKUP_DIR or <data dir>/backups)",
     )
     b.set_defaults(fn=cmd_backup)
     r = sub.add_parser("restore", help="restore a backup archive into the configured database")
-    r.add_argument("file")
+    r.add_argument("file", metavar="FILE", help="a laoke-backup-….tar.gz archive")
     r.add_argument("--force", action="store_true", help="overwrite a database that already holds data")
     r.set_defaults(fn=cmd_restore)
     m = sub.add_parser("manage", help="run a Django management command")
