@@ -32,10 +32,18 @@ TESTING = os.environ.get("LAOKE_TESTING", "") == "1"
 
 def _secret_key() -> str:
     key = os.environ.get("SECRET_KEY")
+    if PRODUCTION:
+        if not key:
+            raise RuntimeError("SECRET_KEY must be set in the environment when LAOKE_ENV=production")
+        # Django's own bar for a strong key (check --deploy, security.W009), enforced at start.
+        if len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-"):
+            raise RuntimeError(
+                "SECRET_KEY is too weak for production: at least 50 random characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+            )
+        return key
     if key:
         return key
-    if PRODUCTION:
-        raise RuntimeError("SECRET_KEY must be set in the environment when LAOKE_ENV=production")
     path = DATA_DIR / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
@@ -57,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "ninja",  # serves Swagger UI from its own static files (without it /api/v1/docs loads a CDN)
     "laoke.core",
     "laoke.members",
     "laoke.catalog",
@@ -89,6 +98,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "laoke.core.security.SecurityHeadersMiddleware",  # CSP (nonce) and Permissions-Policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "laoke.core.middleware.ShopLocaleMiddleware",
@@ -107,10 +117,21 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # The loaders put the request's CSP nonce on the template files' own <script> tags
+            # (laoke.core.security); cached as Django's default loaders are.
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    [
+                        "laoke.core.security.NonceFilesystemLoader",
+                        "laoke.core.security.NonceAppDirectoriesLoader",
+                    ],
+                )
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
+                "laoke.core.security.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
@@ -211,16 +232,25 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 EXPORT_DIR = DATA_DIR / "exports"
 
-# --- security -------------------------------------------------------------------------------
+# --- security (docs/decisions/0042-security-pass.md) ----------------------------------------------
+# Cookies: HttpOnly and SameSite=Lax everywhere, Secure in production (the member cookie of the
+# H5 pages follows SESSION_COOKIE_SECURE too: laoke.portal.api).
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 3600
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy in every environment (tests and dev see violations as production would);
+# the policies by path are in laoke.core.security. LAOKE_CSP_REPORT_ONLY=1 only reports (a stopgap
+# when a new page needs a source: fix the page or the policy, then turn it off again).
+LAOKE_CSP_REPORT_ONLY = os.environ.get("LAOKE_CSP_REPORT_ONLY", "") == "1"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = PRODUCTION
 if PRODUCTION:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = os.environ.get("LAOKE_SSL_REDIRECT", "1") == "1"
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000

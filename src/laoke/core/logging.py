@@ -2,7 +2,8 @@
 
 The filter masks CN mobile numbers wherever they appear in a message or its extra fields
 (138****5678) and drops any field whose name says it carries a secret (pin, password, token,
-secret). Messages that contain ``pin=…`` or ``"pin": …`` get the value replaced too.
+secret). Messages that contain ``pin=…`` or ``"pin": …`` get the value replaced too, and so do
+the tokens of the URL paths that carry one (SMS callbacks, unsubscribe links).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ SECRET_KEYS = ("pin", "password", "passwd", "secret", "token", "authorization", 
 SECRET_INLINE_RE = re.compile(
     r"""(?i)(["']?\b(?:pin|password|passwd|secret|token)\b["']?\s*[:=]\s*)(["']?)[^\s,"'}&]+(["']?)"""
 )
+# Credentials carried in a URL path (an access log line has the path): the SMS providers' callback
+# token (/api/v1/channels/sms/<provider>/<kind>/<token>) and the unsubscribe links' signed token.
+SECRET_PATH_RE = re.compile(r"(/(?:channels/sms/[\w-]+/[\w-]+|unsubscribe)/)([^/?#\s\"']+)")
 _STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -25,7 +29,8 @@ def mask_mobile_text(text: str) -> str:
 
 
 def scrub(text: str) -> str:
-    return SECRET_INLINE_RE.sub(r"\1\2***\3", mask_mobile_text(text))
+    text = SECRET_PATH_RE.sub(r"\1***", mask_mobile_text(text))
+    return SECRET_INLINE_RE.sub(r"\1\2***\3", text)
 
 
 def _is_secret_key(name: str) -> bool:

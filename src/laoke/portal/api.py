@@ -6,6 +6,7 @@ member's is 404, the same answer as an id that does not exist.
 
 from datetime import datetime
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Schema, Status
@@ -73,7 +74,7 @@ def login(request, payload: LoginIn, response: HttpResponse):
         expires=session.expires_at,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure(),
+        secure=settings.SESSION_COOKIE_SECURE or request.is_secure(),  # always Secure in production
         path="/",
     )
     return {
