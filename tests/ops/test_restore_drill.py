@@ -9,14 +9,15 @@ the real ``laoke`` command in subprocesses:
 1. the backup of the test database is restored with ``laoke restore FILE`` into target A — on
    SQLite a LAOKE_DATA_DIR that was never initialised, on PostgreSQL a new, empty database;
 2. ``laoke backup --output D`` of A, then (SQLite) ``laoke restore`` of that archive into target B,
-   again never initialised — on PostgreSQL the second restore is left out to keep the test near a
-   minute (pg_restore and DROP DATABASE take ~30 s on a loaded CI machine), the same code path;
+   again never initialised — on PostgreSQL that third database is left out to keep the test near
+   a minute (its pg_restore and DROP DATABASE take ~30 s on a loaded machine; same code path);
 3. A's (and B's) fingerprint, read by a subprocess on each, must equal the original's: every table,
    every balance, the ledger check line and the secret key.
 
 Negative controls: restoring into A again without --force is refused (BACKUP_TARGET_NOT_EMPTY);
-after one row is deleted from A, both the restore's own verification (``counts_compare`` of the
-manifest against the database) and the drill's fingerprint comparison report the difference.
+with --force it is accepted and verified (on PostgreSQL: pg_restore --clean over the tables); after
+one row is deleted from A, both the restore's own verification (``counts_compare`` of the manifest
+against the database) and the drill's fingerprint comparison report the difference.
 """
 
 from __future__ import annotations
@@ -167,6 +168,9 @@ def test_restore_drill(tmp_path):
         with pytest.raises(DomainError) as refused:
             backup_restore(archive=second, db=a.db, data_dir=a.data_dir)
         assert refused.value.code == "BACKUP_TARGET_NOT_EMPTY"
+        # … and accepted with force (PostgreSQL: pg_restore --clean over the existing tables)
+        forced = backup_restore(archive=second, db=a.db, data_dir=a.data_dir, force=True)
+        assert forced.mismatches == [] and forced.rows == sum(expected["tables"].values())
         # … and a lost row is reported by the restore's check and by the drill's comparison
         a.delete_one_row("core_auditentry")
         n = expected["tables"]["core_auditentry"]

@@ -377,8 +377,8 @@ def backup_restore(
     engine = engine_of(db)
     archive = Path(archive)
     data_dir = Path(data_dir or settings.DATA_DIR)
-    existing = target_tables(db)  # also refuses an in-memory SQLite target before anything is written
-    staging_parent = Path(db["NAME"]).parent if engine == "sqlite" else None
+    # SQLite: unpack beside the target (the same file system); in-memory targets are refused below
+    staging_parent = Path(db["NAME"]).parent if engine == "sqlite" and not engines.in_memory(db) else None
     if staging_parent is not None:
         staging_parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".laoke-restore-", dir=staging_parent))
@@ -392,6 +392,7 @@ def backup_restore(
             raise DomainError(
                 BACKUP_SCHEMA_NEWER, migrations=shown, version=manifest.get("laoke_version", "?")
             )
+        existing = target_tables(db)
         if existing and not force:
             raise DomainError(BACKUP_TARGET_NOT_EMPTY, tables=len(existing))
         if connection.settings_dict.get("NAME") == db.get("NAME"):

@@ -85,7 +85,7 @@ def _sqlite_dump(db: dict, dest: Path) -> tuple[dict[str, int], list[str]]:
 
 
 def _sqlite_target_tables(db: dict) -> list[str]:
-    if _in_memory(db):
+    if in_memory(db):
         raise ValueError("cannot restore into an in-memory database")
     path = Path(db["NAME"])
     if not path.exists() or path.stat().st_size == 0:
@@ -97,7 +97,7 @@ def _sqlite_target_tables(db: dict) -> list[str]:
         conn.close()
 
 
-def _in_memory(db: dict) -> bool:
+def in_memory(db: dict) -> bool:
     name = str(db["NAME"])
     return name == ":memory:" or name.startswith("file:")
 
@@ -105,7 +105,7 @@ def _in_memory(db: dict) -> bool:
 def _sqlite_restore(db: dict, source: Path) -> None:
     """Copy the restored file into the configured path with the backup API: it takes SQLite's locks
     and rewrites a WAL database correctly, so it is safe even over an existing file (``force``)."""
-    if _in_memory(db):
+    if in_memory(db):
         raise ValueError("cannot restore into an in-memory database")
     path = Path(db["NAME"])
     path.parent.mkdir(parents=True, exist_ok=True)
