@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import sqlite3
 import tarfile
 import zlib
@@ -338,6 +339,31 @@ def test_retention_keeps_the_newest_and_what_is_dated_after_now(tmp_path, settin
     deleted = backup_prune(directory=tmp_path, now=local(2026, 3, 3, 12))
     assert sorted(p.name for p in deleted) == sorted(archive_name(s, "postgresql") for s in stamps[:2])
     assert [at for at, _ in backups_list(tmp_path)] == [stamps[2], stamps[3]]
+
+
+def test_prune_removes_a_crashed_backups_leftovers_after_a_day(tmp_path, settings):
+    now = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+    old, fresh = (now - timedelta(days=2)).timestamp(), (now - timedelta(hours=1)).timestamp()
+    partial = tmp_path / ".laoke-backup-20261129T190000Z-sqlite.tar.gz.4242.partial"
+    staging = tmp_path / ".laoke-backup-ab12cd_9"
+    running = tmp_path / ".laoke-backup-20261130T190000Z-postgresql.tar.gz.777.partial"
+    foreign = [
+        tmp_path / ".laoke-backup-notes",
+        tmp_path / "my.partial",
+        tmp_path / ".laoke-backup-ab12cd_9x",
+    ]
+    partial.write_bytes(b"x")
+    staging.mkdir()
+    (staging / "database.sqlite3").write_bytes(b"x")
+    running.write_bytes(b"x")
+    for p in foreign:
+        p.write_bytes(b"x")
+    for p in (partial, staging, *foreign):
+        os.utime(p, (old, old))
+    os.utime(running, (fresh, fresh))
+    deleted = backup_prune(directory=tmp_path, now=now)
+    assert sorted(p.name for p in deleted) == sorted([partial.name, staging.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([running.name, *(p.name for p in foreign)])
 
 
 # --- the daily tick (a real backup of the test database) -----------------------------------------

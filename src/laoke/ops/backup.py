@@ -32,7 +32,7 @@ import tarfile
 import tempfile
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -481,15 +481,30 @@ def backups_to_keep(
     return keep
 
 
+# what a backup killed half-way (power loss, SIGKILL) leaves: its temporary file and staging dir
+LEFTOVER_RE = re.compile(
+    r"^\.laoke-backup-(\d{8}T\d{6}Z-(sqlite|postgresql)\.tar\.gz\.\d+\.partial|[a-z0-9_]{8})$"
+)
+LEFTOVER_AGE = timedelta(days=1)
+
+
 def backup_prune(*, directory: Path, now: datetime) -> list[Path]:
     """Delete the archives in ``directory`` that retention does not keep; returns them. Only files
-    whose names match NAME_RE are ever considered."""
+    whose names match NAME_RE are ever considered — and the leftovers of an interrupted backup
+    (LEFTOVER_RE) once they are a day old."""
     found = backups_list(directory)
     keep = backups_to_keep([at for at, _ in found], now, **_retention())
     deleted = []
     for at, path in found:
         if at not in keep:
             path.unlink(missing_ok=True)
+            deleted.append(path)
+    for path in Path(directory).iterdir() if Path(directory).is_dir() else ():
+        if LEFTOVER_RE.match(path.name) and path.stat().st_mtime < (now - LEFTOVER_AGE).timestamp():
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
             deleted.append(path)
     return deleted
 
