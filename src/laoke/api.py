@@ -73,7 +73,7 @@ class LaokeAPI(NinjaAPI):
     def _get_urls(self):
         # Last: any other URL under /api/v1/ (an unknown path, or /members/abc where an id is an
         # integer) answers the API's JSON 404, not Django's HTML page.
-        return [*super()._get_urls(), re_path(r"^.*$", _unknown_url)]
+        return [*super()._get_urls(), re_path(r"^", _unknown_url)]
 
 
 @csrf_exempt

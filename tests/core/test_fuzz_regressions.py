@@ -72,6 +72,7 @@ def test_a_pii_export_documents_its_xlsx_answer(document):
         (lambda c: c.get("/api/v1/members/999999"), 404, "NOT_FOUND"),
         (lambda c: c.get("/api/v1/members/abc"), 404, "NOT_FOUND"),  # Django's URL resolver said no
         (lambda c: c.post("/api/v1/no/such/thing", {}, content_type=J), 404, "NOT_FOUND"),
+        (lambda c: c.post("/api/v1/flash/items/a%0Ab/retire"), 404, "NOT_FOUND"),  # a newline in the path
         (lambda c: c.post("/api/v1/members", {"name": 5}, content_type=J), 422, "VALIDATION_ERROR"),
         (lambda c: c.get("/api/v1/b2b/funnel?owner_id=" + "9" * 30), 422, "VALIDATION_ERROR"),
         (
@@ -81,7 +82,16 @@ def test_a_pii_export_documents_its_xlsx_answer(document):
         ),
         (lambda c: Client().get("/api/v1/members"), 401, "AUTH_REQUIRED"),
     ],
-    ids=["404", "404-unresolved", "404-unknown-path", "422", "422-overflow", "400-multipart", "401"],
+    ids=[
+        "404",
+        "404-unresolved",
+        "404-unknown-path",
+        "404-newline",
+        "422",
+        "422-overflow",
+        "400-multipart",
+        "401",
+    ],
 )
 def test_error_answers_are_json_in_the_documented_shape(api, request_, status, code):
     r = request_(api("admin"))

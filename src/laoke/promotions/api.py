@@ -3,6 +3,7 @@ coupons, code import. Thin over services and selectors."""
 
 from datetime import datetime
 
+from django.core.exceptions import FieldDoesNotExist
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
@@ -11,7 +12,7 @@ from laoke.core.api import idempotent_write, paginate, require
 from laoke.members.selectors import member_visible_queryset
 
 from . import selectors, services
-from .models import Coupon, CouponKind
+from .models import Coupon, CouponKind, CouponTemplate
 
 router = Router(tags=["promotions"])
 
@@ -128,6 +129,13 @@ def _render_coupon(coupon: Coupon) -> tuple[int, dict]:
     return 201, _coupon_dict(coupon)
 
 
+def _nullable(name: str) -> bool:
+    try:
+        return CouponTemplate._meta.get_field(name).null
+    except FieldDoesNotExist:
+        return True  # not a column: the service decides
+
+
 def _template_data(payload: Schema, *, exclude_unset: bool = False) -> dict:
     data = payload.dict(exclude_unset=exclude_unset)
     if "gift_id" in data:
@@ -160,6 +168,9 @@ def template_get(request, template_id: int):
 def template_update(request, template_id: int, payload: TemplatePatch):
     selectors.template_get(template_id)
     data = _template_data(payload, exclude_unset=True)
+    # null clears what may be empty (a limit, a date, the gift); on a field that always has a value
+    # (a flag, a name, an amount) it means "leave as is"
+    data = {k: v for k, v in data.items() if v is not None or _nullable(k)}
     return services.coupon_template_update(template_id=template_id, data=data, actor=request.user)
 
 
