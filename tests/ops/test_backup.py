@@ -138,6 +138,9 @@ def test_secret_key_included_unless_it_comes_from_the_environment(source, tmp_pa
     assert (tmp_path / "t1" / "secret_key").read_text() == "the-generated-key"
 
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    _, result = restore(with_key.path, tmp_path, "t2")  # the environment's key wins; no file written
+    assert result.secret_key == "kept SECRET_KEY from the environment"
+    assert not (tmp_path / "t2" / "secret_key").exists()
     without = backup_create(output_dir=tmp_path / "o2", now=NOW, db=source)
     assert "secret_key" not in members(without.path)
     assert json.loads(members(without.path)["manifest.json"])["secret_key_included"] is False
