@@ -47,7 +47,7 @@ before each settlement, often more than one as the cart changes — 25%; settlem
 recharges — 10%. Carts are 1–3 of the demo's products, paid 30元 from the wallet, 100 points and
 the rest cash, in the cashier's store.
 
-Negative controls (to see the checks fail): ``--negative-control settle`` sends every 20th
+Negative controls (to see the checks fail): ``--negative-control settle`` sends every 10th
 settlement for a member with an empty wallet (refused: counted as errors); ``--negative-control
 drift`` moves one wallet's cached balance by 1 fen behind the ledger's back after the run.
 """
@@ -348,7 +348,7 @@ class Requests:
             return Req(kind, "POST", "/api/v1/orders/quote", json.dumps(self._cart(member)).encode())
         if kind == "settle":
             self.settles += 1
-            if self.negative and self.settles % 20 == 0:
+            if self.negative and self.settles % 10 == 0:
                 member = shop.broke_member
             body = json.dumps(self._cart(member)).encode()
             return Req(kind, "POST", "/api/v1/orders", body, f"load-{uuid.uuid4()}", member, -WALLET_FEN)
