@@ -12,7 +12,7 @@ table, so a failure says where the change is. The counts include SAVEPOINT / REL
 PostgreSQL each is a round trip like any query. The durable transaction's own savepoint appears
 because the test runs inside pytest-django's transaction (in production it is BEGIN … COMMIT).
 
-Where they come from — settlement (87 statements):
+Where they come from — settlement (88 statements):
 
 - prepare, the same reads as a quote (17, below), with the member row locked first;
 - the order: SAVEPOINT + INSERT orders_order + RELEASE (the number is drawn in a savepoint so a
@@ -37,7 +37,8 @@ Where they come from — settlement (87 statements):
 - statistics: three guarded ``UPDATE … SET x = x + d`` (member, month, category);
 - tier re-evaluation: programme, levels, the member's tier row (locked), the statistics;
 - 满就送 rules, the referral (none), the bundles again (free-shipping cards: the same rows
-  ``order_offers`` read in prepare), the audit row, RELEASE.
+  ``order_offers`` read in prepare), the member's accounts re-read for the audit row's
+  before/after balances, the audit row, RELEASE.
 
 Quote (17 statements, all reads): member, products, member's tier (its level prices the member
 and says whether it ships free), the active shipping rule set with its tariff (4 queries, loaded
@@ -91,7 +92,7 @@ SETTLE = Counter(QUOTE) + Counter(
         "INSERT orders_ordercoupon": 1,
         # points spent, wallet debited, points earned: three ledger transfers
         "SELECT points_pointsspend": 1,
-        "SELECT ledger_account": 7,
+        "SELECT ledger_account": 8,
         "SELECT ledger_transfer": 6,
         "INSERT ledger_transfer": 3,
         "UPDATE ledger_account": 3,  # the member's accounts only: system accounts keep no balance
@@ -175,4 +176,4 @@ def test_settle_query_count(steady):
     with CaptureQueriesContext(connection) as ctx:
         order = services.order_settle(request=cart(member, coupon))
     assert (order.total_fen, order.wallet_fen, order.points_used) == (26_800, 5_000, 300)
-    assert (len(ctx), kinds(ctx)) == (87, SETTLE)
+    assert (len(ctx), kinds(ctx)) == (88, SETTLE)

@@ -532,7 +532,9 @@ def approval_decide(*, approval_id: int, approve: bool, note: str = "", actor=No
         audit_write(
             action=f"b2b.approval.{approval.kind}.{'approve' if approve else 'reject'}",
             obj=approval,
+            before={"state": Approval.State.PENDING.value},
             after={"state": approval.state},
+            actor=actor,
         )
     return approval
 
@@ -573,7 +575,13 @@ def contract_sign(*, opportunity_id: int, signed_on: date, actor=None) -> Contra
         _tick(opp, "negotiation", 0)
         opp.updated_at = clock.now()
         opp.save(update_fields=["checklist", "updated_at"])
-        audit_write(action="b2b.contract.sign", obj=contract, after={"signed_on": signed_on.isoformat()})
+        audit_write(
+            action="b2b.contract.sign",
+            obj=contract,
+            before={"signed_on": None},
+            after={"signed_on": signed_on.isoformat()},
+            actor=actor,
+        )
     return contract
 
 
@@ -609,7 +617,9 @@ def installment_collect(
         audit_write(
             action="b2b.installment.collect",
             obj=inst,
+            before={"collected_fen": inst.collected_fen - amount_fen},  # the guarded UPDATE's row
             after={"amount_fen": amount_fen, "collected_fen": inst.collected_fen},
+            actor=actor,
         )
         idempotency.complete(idem, inst)
     return inst

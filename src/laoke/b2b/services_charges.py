@@ -162,6 +162,7 @@ def charge_record(
         audit_write(
             action="b2b.charge",
             obj=account,
+            before={"outstanding_fen": after - amount_fen},  # the guarded UPDATE holds the row
             after={"amount_fen": amount_fen, "outstanding_fen": after},
             actor=actor,
         )
@@ -196,6 +197,7 @@ def charge_settle(
         audit_write(
             action="b2b.settle",
             obj=account,
+            before={"outstanding_fen": after + amount_fen},  # the guarded UPDATE holds the row
             after={"amount_fen": amount_fen, "outstanding_fen": after},
             actor=actor,
         )

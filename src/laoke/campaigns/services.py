@@ -296,7 +296,13 @@ def campaign_approve(*, campaign_id: int, actor, idem: idempotency.Claim | None 
         campaign.approved_by = actor if getattr(actor, "pk", None) else None
         campaign.approved_at = campaign.updated_at = clock.now()
         campaign.save(update_fields=["state", "approved_by", "approved_at", "updated_at"])
-        audit_write(action="campaign.approve", obj=campaign, after={"state": campaign.state}, actor=actor)
+        audit_write(
+            action="campaign.approve",
+            obj=campaign,
+            before={"state": CampaignState.DRAFT.value},
+            after={"state": campaign.state},
+            actor=actor,
+        )
         idempotency.complete(idem, campaign)
     return campaign
 

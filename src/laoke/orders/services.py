@@ -26,6 +26,7 @@ from laoke.core import clock, idempotency
 from laoke.core.audit import audit_write, diff
 from laoke.core.errors import FIELD_INVALID, DomainError
 from laoke.flash.services import _flash_claim, _flash_release
+from laoke.ledger.models import Account
 from laoke.points.earning import _points_earn, _points_reverse, _points_spend
 from laoke.points.models import PointsEarning
 from laoke.points.rules import EarnLine
@@ -190,14 +191,18 @@ def order_settle(
                 != 1
             ):
                 raise DomainError(E.ORDER_APPROVAL_INVALID, field="approval_id")
+        earned = 0
         if member is not None:
-            _book_member(order, result, member, now, earn_points=prep.points_active)
+            earned = _book_member(order, result, member, now, earn_points=prep.points_active)
             if not order.group_purchase:
                 _bundle_cards_issue(member=member, order_ref=number, lines=prep.rule_lines, now=now)
+        before, after = _member_value(member, points=earned - order.points_used, wallet=-order.wallet_fen)
         audit_write(
             action="order.settle",
             obj=order,
+            before=before,
             after={
+                **after,
                 "number": number,
                 "member": member.pk if member else None,
                 "total_fen": order.total_fen,
@@ -213,7 +218,24 @@ def order_settle(
     return order
 
 
-def _book_member(order: Order, result: SettlementResult, member, now: datetime, *, earn_points: bool) -> None:
+def _member_value(member, *, points: int | None, wallet: int) -> tuple[dict | None, dict]:
+    """The member's points and wallet (paid + bonus) after the settlement — its transfers hold
+    those rows' locks — and before it (after minus what this settlement moved), for the audit."""
+    if member is None:
+        return None, {}
+    kinds = (Account.Kind.POINTS, Account.Kind.WALLET, Account.Kind.WALLET_BONUS)
+    now = dict(Account.objects.filter(member=member, kind__in=kinds).values_list("kind", "balance"))
+    p_after = now.get(Account.Kind.POINTS, 0)
+    w_after = now.get(Account.Kind.WALLET, 0) + now.get(Account.Kind.WALLET_BONUS, 0)
+    before, after = {"wallet_balance_fen": w_after - wallet}, {"wallet_balance_fen": w_after}
+    if points is not None:  # (a refund's points have their own points.refund row)
+        before["points_balance"], after["points_balance"] = p_after - points, p_after
+    return before, after
+
+
+def _book_member(order: Order, result: SettlementResult, member, now: datetime, *, earn_points: bool) -> int:
+    """Points, wallet, stats, tier, full-send and referral bookings of a member's order. Returns
+    the points earned."""
     number = order.number
     key = f"order:{number}"
     if result.points_used:
@@ -223,8 +245,11 @@ def _book_member(order: Order, result: SettlementResult, member, now: datetime, 
             member=member, amount_fen=result.wallet_fen, key=key, reason="order.pay", reference=number
         )
     earn = result.earn_lines()
+    earned = 0
     if earn and earn_points:
-        _points_earn(member=member, key=key, reference=number, lines=[EarnLine(**d) for d in earn], at=now)
+        earned = _points_earn(
+            member=member, key=key, reference=number, lines=[EarnLine(**d) for d in earn], at=now
+        ).points
     _stats_add(
         member=member,
         spend_fen=result.goods_net_fen,
@@ -243,6 +268,7 @@ def _book_member(order: Order, result: SettlementResult, member, now: datetime, 
         lines=[(ln.product_id, ln.quantity, ln.net_fen) for ln in result.lines],
         now=now,
     )
+    return earned
 
 
 # --- refunds --------------------------------------------------------------------------------------
@@ -361,10 +387,13 @@ def order_refund(
             order.status, order.cancelled_at = OrderStatus.CANCELLED, now
         order.save(update_fields=["refunded_fen", "status", "cancelled_at"])
         order.refresh_from_db()
+        before, after = _member_value(member, points=None, wallet=refund.wallet_fen)
         audit_write(
             action=f"order.{kind}",
             obj=order,
+            before=before,
             after={
+                **after,
                 "refund": refund.pk,
                 "key": key,
                 "lines": quantities,
@@ -628,7 +657,13 @@ def discount_decide(*, approval_id: int, approve: bool, note: str = "", actor) -
         a.state = DiscountApproval.State.APPROVED if approve else DiscountApproval.State.REJECTED
         a.decided_by, a.decided_at, a.decision_note = actor, clock.now(), note[:255]
         a.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
-        audit_write(action=f"order.discount.{a.state}", obj=a, after={"note": a.decision_note}, actor=actor)
+        audit_write(
+            action=f"order.discount.{a.state}",
+            obj=a,
+            before={"state": DiscountApproval.State.REQUESTED.value},
+            after={"state": a.state, "note": a.decision_note},
+            actor=actor,
+        )
     return a
 
 

@@ -227,7 +227,13 @@ def reactivation_rule_approve(*, rule_id: int, actor) -> ReactivationRule:
         rule.approved_by, rule.approved_at, rule.is_active, rule.updated_at = actor, now, True, now
         rule.covered_until = now
         rule.save(update_fields=["approved_by", "approved_at", "is_active", "updated_at", "covered_until"])
-        audit_write(action="service.reactivation.approve", obj=rule, after={"active": True}, actor=actor)
+        audit_write(
+            action="service.reactivation.approve",
+            obj=rule,
+            before={"active": False, "approved_at": None},
+            after={"active": True, "approved_at": now.isoformat()},
+            actor=actor,
+        )
     return rule
 
 
