@@ -117,6 +117,14 @@ def test_archive_holds_manifest_database_and_checksums(archive, source):
     assert sorted(p.name for p in archive.parent.iterdir()) == ["copy.sqlite3", archive.name]
 
 
+def test_backup_of_a_missing_database_is_an_error_and_creates_nothing(tmp_path):
+    missing = tmp_path / "never" / "laoke.sqlite3"
+    with pytest.raises(DomainError) as exc:
+        backup_create(output_dir=tmp_path / "out", now=NOW, db=sqlite_db(missing))
+    assert code_of(exc) == "BACKUP_TOOL_FAILED"
+    assert not missing.exists() and list((tmp_path / "out").iterdir()) == []
+
+
 def test_two_backups_in_the_same_second_keep_both(source, tmp_path):
     first = backup_create(output_dir=tmp_path / "o", now=NOW, db=source).path
     second = backup_create(output_dir=tmp_path / "o", now=NOW, db=source).path

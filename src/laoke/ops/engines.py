@@ -67,7 +67,11 @@ def _sqlite_dump(db: dict, dest: Path) -> tuple[dict[str, int], list[str]]:
         source = connection.connection
         close_source = False
     else:
-        source = sqlite3.connect(db["NAME"], timeout=30)
+        path = Path(db["NAME"]).resolve()
+        try:  # mode=rw: a missing database is an error, not a new empty file
+            source = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, timeout=30)
+        except sqlite3.OperationalError as exc:
+            raise DomainError(BACKUP_TOOL_FAILED, tool="SQLite", reason=f"{path}: {exc}") from exc
         close_source = True
     target = sqlite3.connect(dest)
     try:
