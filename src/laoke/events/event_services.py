@@ -397,6 +397,7 @@ def invitee_list_decide(*, event_id: int, approve: bool, note: str = "", actor=N
         audit_write(
             action="event.list_decide",
             obj=event,
+            before={"state": L.SUBMITTED.value},
             after={"state": event.list_state, "note": note},
             actor=actor,
         )

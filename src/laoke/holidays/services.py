@@ -287,6 +287,7 @@ def gift_application_review(
         audit_write(
             action=f"gift_application.{step}",
             obj=app,
+            before={"state": ApplicationState.PENDING.value},
             after={"approve": approve, "state": app.state, "reason": app.reject_reason},
             actor=actor,
         )
@@ -329,6 +330,7 @@ def gift_application_decide(
         audit_write(
             action="gift_application.final",
             obj=app,
+            before={"state": ApplicationState.REVIEWED.value},
             after={"approve": approve, "state": app.state, "reason": app.reject_reason},
             actor=actor,
         )
