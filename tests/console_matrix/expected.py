@@ -250,9 +250,9 @@ class Page:
     post_only: bool = False  # GET answers 405 to everyone signed in
     redirect: str | None = None  # every signed-in user is sent to this page (URL name), which decides
     missing: bool = False  # the page answers 404 by nature (see view_on_site)
-    # Object rule: roles that may see some objects of this kind but not necessarily the fixture's;
-    # they may get 200, 403 or 404 (never a login redirect or a 5xx).
-    either: frozenset[str] = NOBODY
+    # Object rule: roles that open pages of this kind but not the fixture's object (e.g. a case
+    # assigned to someone else): they must get 404, as for an object that does not exist.
+    hidden: frozenset[str] = NOBODY
 
 
 def post_only(who: frozenset[str]) -> Page:
@@ -337,10 +337,11 @@ CUSTOM: dict[str, Page] = {
     "payments_package_toggle": post_only(DESIGNERS),
     "payments_purchase": Page(get=PAYMENT_READERS),
     "payments_purchase_refund": post_only(MANAGERS),
-    # service (0033): agents and the sales manager see their own cases, the others every case
+    # service (0033): agents and the sales manager see their own cases and the unassigned open
+    # ones, the others every case; the fixture's case is assigned to the service manager
     "service_index": Page(get=CASE_READERS),
     "service_case_new": post_only(CASE_HANDLERS),
-    "service_case": Page(get=CASE_READ_ALL, either=roles(SERVICE_AGENT, SALES_MANAGER)),
+    "service_case": Page(get=CASE_READ_ALL, hidden=roles(SERVICE_AGENT, SALES_MANAGER)),
     "service_libraries": Page(get=CASE_HANDLERS, post=roles(ADMIN, SERVICE_MANAGER, MARKETER)),
     "service_rules": Page(get=SERVICE_RULE_READERS, post=roles(ADMIN, MARKETER, GENERAL_MANAGER)),
     # events (0034)
@@ -359,10 +360,10 @@ CUSTOM: dict[str, Page] = {
     "holidays_apply": post_only(GIFT_APPLICANTS),
     "holidays_export": Page(get=DESIGNERS),
     "holidays_decide": post_only(GIFT_REVIEWERS),
-    # b2b (0036): a rep sees their own opportunities
+    # b2b (0036): the pipeline is shared by the sales roles (no per-rep rule)
     "b2b_index": Page(get=PIPELINE_READERS),
     "b2b_funnel_xlsx": Page(get=PIPELINE_READERS),
-    "b2b_opportunity": Page(get=PIPELINE_READERS - {SALES_REP}, either=roles(SALES_REP)),
+    "b2b_opportunity": Page(get=PIPELINE_READERS),
     "b2b_opportunity_action": post_only(PIPELINE_READERS),
     "b2b_customers": Page(get=CUSTOMER_READERS),
     "b2b_accounts": Page(get=CHARGE_ACCOUNT_READERS),
