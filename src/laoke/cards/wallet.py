@@ -39,6 +39,7 @@ from laoke.core.money import format_yuan
 from laoke.ledger.error_codes import TRANSFER_AMOUNT_INVALID, TRANSFER_KEY_CONFLICT
 from laoke.ledger.models import Account, Transfer
 from laoke.ledger.services import SYSTEM_ACCOUNTS, _transfer, owner_account, system_account
+from laoke.members.locks import locked_members
 from laoke.members.models import GroupAccount, Member
 from laoke.messaging.models import Message
 from laoke.messaging.services import _message_enqueue
@@ -445,7 +446,7 @@ def _wallet_close(
         raise DomainError(WALLET_CLOSE_POLICY_INVALID, field="policy")
     if confirmed_via not in CONFIRM_CHANNELS:
         raise DomainError(WALLET_CLOSE_POLICY_INVALID, field="confirmed_via")
-    member = Member.objects.select_for_update().get(pk=member.pk)
+    member = locked_members().get(pk=member.pk)
     if WalletClosure.objects.filter(member=member).exists():
         raise DomainError(WALLET_CLOSED)
     _check_confirmation(member, name=confirm_name, mobile=confirm_mobile, account=confirm_account)

@@ -26,7 +26,7 @@ from laoke.catalog.models import GiftItem
 from laoke.core import clock, idempotency
 from laoke.core.audit import audit_write
 from laoke.core.errors import NOT_FOUND, DomainError
-from laoke.members.models import Member
+from laoke.members.locks import locked_members
 from laoke.promotions.models import CouponTemplate
 from laoke.promotions.services import _coupon_issue
 
@@ -203,7 +203,7 @@ def draw(
     day = clock.to_local(now).date()
     try:
         with transaction.atomic(durable=True):
-            member = Member.objects.select_for_update().filter(pk=member_id).first()
+            member = locked_members().filter(pk=member_id).first()
             if member is None:
                 raise DomainError(NOT_FOUND)
             if receipt_ref and DrawEntry.objects.filter(game=game, receipt_ref=receipt_ref).exists():

@@ -17,6 +17,7 @@ from laoke.core import context
 from laoke.core.errors import NOT_FOUND, DomainError
 
 from .error_codes import MEMBER_NOT_ACTIVE
+from .locks import locked_members
 from .models import AttributeValue, Channel, Consent, Member, MemberTag, Tag
 
 
@@ -33,7 +34,7 @@ def db_actor(actor):
 def _lock_member(member_id: int) -> Member:
     if not connection.in_atomic_block:
         raise RuntimeError("_lock_member needs the caller's transaction")
-    member = Member.objects.select_for_update().filter(pk=member_id).first()
+    member = locked_members().filter(pk=member_id).first()
     if member is None:
         raise DomainError(NOT_FOUND, field="member_id")
     return member

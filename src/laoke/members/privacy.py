@@ -35,6 +35,7 @@ from laoke.core.models import AuditEntry
 from laoke.core.validation import check_length, require
 
 from ._core import _lock_member, attribute_value_of, member_snapshot
+from .locks import locked_members
 from .merge import member_merge
 from .models import (
     AttributeValue,
@@ -301,7 +302,7 @@ def _same_person(member: Member) -> list[Member]:
     """The member and every member merged into it (directly or through earlier merges)."""
     people, frontier = [member], [member.pk]
     while frontier:
-        found = list(Member.objects.select_for_update().filter(merged_into_id__in=frontier).order_by("pk"))
+        found = list(locked_members().filter(merged_into_id__in=frontier).order_by("pk"))
         people += found
         frontier = [m.pk for m in found]
     return people

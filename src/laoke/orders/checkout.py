@@ -22,6 +22,7 @@ from laoke.core import clock
 from laoke.core.errors import FIELD_INVALID, DomainError
 from laoke.core.models import Store
 from laoke.flash.selectors import flash_offer
+from laoke.members.locks import locked_members
 from laoke.members.models import Member
 from laoke.points.lots import available as available_points
 from laoke.points.models import PointsProgramme
@@ -144,7 +145,7 @@ def _member_of(req: CheckoutIn, lock: bool) -> Member | None:
         return None
     qs = Member.objects.all()
     if lock and not _UNLOCKED_FOR_TESTS:
-        qs = qs.select_for_update()
+        qs = locked_members(qs)
     member = qs.filter(pk=req.member_id).first()
     if member is None or member.status != Member.Status.ACTIVE:
         raise DomainError(E.ORDER_MEMBER_INVALID, field="member_id")
@@ -276,7 +277,7 @@ def _approval(req: CheckoutIn, member: Member | None, lock: bool) -> DiscountApp
         return None
     qs = DiscountApproval.objects.all()
     if lock:
-        qs = qs.select_for_update()
+        qs = locked_members(qs)
     a = qs.filter(pk=req.approval_id).first()
     if (
         a is None

@@ -39,6 +39,7 @@ from laoke.core.audit import audit_write
 from laoke.core.errors import NOT_FOUND, DomainError
 from laoke.ledger.models import Account
 from laoke.ledger.services import _transfer, owner_account
+from laoke.members.locks import locked_members
 from laoke.members.models import Member
 
 from . import config, providers
@@ -236,7 +237,7 @@ def package_purchase_start(
     except ProviderError as exc:
         raise DomainError(E.PAYMENT_PROVIDER_UNAVAILABLE, field="provider") from exc
     with transaction.atomic(durable=True):
-        Member.objects.select_for_update().filter(pk=member.pk).first()  # one start per member at a time
+        locked_members().filter(pk=member.pk).first()  # one start per member at a time
         _check_start(member, package_id, now)  # again, under the lock (the per-member limit)
         draft.redirect_url = start.redirect_url
         draft.save()
