@@ -4,7 +4,7 @@ laoke init                  migrate, sync roles, collect static files
 laoke demo [--seed N]       load seeded demo data with the seed presets (once)
 laoke createadmin           create the admin login if missing and print it
 laoke serve                 gunicorn (console + API) and a Huey worker, supervised
-laoke worker                a Huey worker only
+laoke worker [--no-periodic] a Huey worker only (--no-periodic: all but one of several workers)
 laoke export-member ID      PIPL export of one member (JSON + xlsx)
 laoke forget-member ID      PIPL deletion: anonymise one member, keep aggregates
 laoke cards issue …         issue a batch of prepaid cards, PINs to a one-time xlsx
@@ -100,7 +100,9 @@ def cmd_createadmin(args) -> int:
 def cmd_worker(args) -> int:
     from django.core.management import call_command
 
-    call_command("run_huey")
+    # With several workers exactly one enqueues the periodic ticks; the rest run --no-periodic
+    # (docs/operations.md).
+    call_command("run_huey", **({"periodic": False} if args.no_periodic else {}))
     return 0
 
 
@@ -235,7 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bind", default=None)
     s.add_argument("--workers", type=int, default=2)
     s.set_defaults(fn=cmd_serve)
-    sub.add_parser("worker", help="run a Huey worker").set_defaults(fn=cmd_worker)
+    w = sub.add_parser("worker", help="run a Huey worker")
+    w.add_argument(
+        "--no-periodic", action="store_true", help="do not enqueue the periodic ticks (every worker but one)"
+    )
+    w.set_defaults(fn=cmd_worker)
     e = sub.add_parser("export-member", help="PIPL export of one member (JSON + xlsx)")
     e.add_argument("member_id", type=int)
     e.add_argument("--output", default=".")
