@@ -131,6 +131,17 @@ def test_logs_mask_mobiles_and_drop_secrets(staff, api, log_output):
     console.get(f"/admin/members/member/?q={MOBILE}")
     # An SMS provider callback: the token is in the URL path.
     Client().post(f"/api/v1/channels/sms/aliyun/report/{SECRETS['sms_token']}", "[]", content_type="x")
+    # A member signs in on the H5 pages with the SMS code.
+    from tests.portal.conftest import client as h5_client
+    from tests.portal.conftest import last_code, login, request_code
+
+    member_create(name="王五", mobile=MOBILE)
+    h5 = h5_client(ip="10.7.7.7")
+    assert request_code(h5, MOBILE).status_code == 202
+    sms_code = last_code(MOBILE)
+    r = login(h5, MOBILE, code=sms_code)
+    assert r.status_code == 200, r.content
+    member_token = r.json()["token"]
     # Code that logs with secrets in the message and in extra fields.
     logging.getLogger("laoke.test").warning(
         "recharge for %s with pin=%s token: %s",
@@ -147,10 +158,11 @@ def test_logs_mask_mobiles_and_drop_secrets(staff, api, log_output):
     assert f"/api/v1/members?q={MASKED}" in paths
     assert "/api/v1/cards/recharge" in paths and "/admin/console/cards/recharge/" in paths
     assert "/api/v1/channels/sms/aliyun/report/***" in paths
+    assert "/api/v1/me/login" in paths
     assert any(line["logger"] == "laoke.test" for line in lines)
     assert MASKED in out
     assert MOBILE not in out
-    for name, value in SECRETS.items():
+    for name, value in [*SECRETS.items(), ("SMS code", sms_code), ("member token", member_token)]:
         assert value not in out, f"the {name} is in the log"
 
 
