@@ -71,3 +71,31 @@ def test_service_writes_its_audit_row(walk, key):
     with clock.frozen(SETUP_AT):
         expected = RECIPES[key](walk)
     check_rows(walk, expected)
+
+
+def test_the_walk_catches_a_missing_row_and_wrong_figures(walk):
+    """Negative controls of check_rows: a service that moves money without an audit row, and a
+    row whose before figure is not the ledger's, both fail the walk."""
+    from django.db import transaction
+
+    from laoke.cards.wallet import _wallet_credit, wallet_credit
+
+    from .audit_walk.recipes import member, wallet_of
+    from .audit_walk.walk import Row
+
+    def silent_credit(*, member, actor=None):  # a value service that forgot its audit row
+        with transaction.atomic(durable=True):
+            return _wallet_credit(member=member, amount_fen=500, key="silent", reason="x")
+
+    with clock.frozen(SETUP_AT):
+        m = member(wallet_fen=1_000)
+    walk.call(silent_credit, member=m)
+    assert wallet_of(m) == 1_500  # the money moved
+    with pytest.raises(AssertionError, match="audit rows"):
+        check_rows(walk, [Row("wallet.credit", m)])
+
+    walk.calls.clear()
+    walk.call(wallet_credit, member=m, amount_fen=200, key="loud", reason="x")
+    check_rows(walk, [Row("wallet.credit", m, before={"balance_fen": 1_500}, after={"balance_fen": 1_700})])
+    with pytest.raises(AssertionError, match="before/after"):
+        check_rows(walk, [Row("wallet.credit", m, before={"balance_fen": 1_000})])

@@ -291,6 +291,7 @@ NOT_VALUE: dict[str, str] = {
     "members.cards.card_policy_activate": CONFIG,
     "members.cards.card_policy_create": CONFIG,
     "members.cards.luhn_digit": READ,
+    "members.locks.locked_members": "builds a locking queryset for the caller's transaction: writes nothing",
     "members.merge.merge_hooks": READ,
     "members.privacy.member_pi_document": READ,
     "members.privacy.member_pi_export": PRIVACY_READ,
