@@ -274,6 +274,21 @@ def _content_type_id(model) -> int:
     return ContentType.objects.get_for_model(model).pk
 
 
+@pytest.fixture(scope="module", autouse=True)
+def quiet_request_logs():
+    """Thousands of expected 403/405 answers: their request-log lines (with tracebacks) cost time
+    and bury a real failure's output. Errors (5xx) are still logged."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in ("django.request", "laoke.request")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    yield
+    for lg, level in zip(loggers, levels, strict=True):
+        lg.setLevel(level)
+
+
 @pytest.fixture(scope="module")
 def world(module_db):
     """The demo data and its staff (one user per role), a member of a group account, and every
