@@ -8,17 +8,24 @@ from datetime import datetime
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from laoke.core.clock import to_local
+
+
+def xlsx_text(value: str) -> str:
+    """A string as a cell can hold it: without the control characters xlsx forbids (openpyxl
+    refuses them, and any text a user typed may hold one)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
 def _cell(value):
     if isinstance(value, datetime):  # shown in shop time, as naive (xlsx has no time zones)
         return to_local(value).replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, (dict, list, tuple, set)):
-        return str(value)
-    return value
+        value = str(value)
+    return xlsx_text(value) if isinstance(value, str) else value
 
 
 def workbook_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:

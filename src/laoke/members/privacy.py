@@ -33,6 +33,7 @@ from laoke.core.audit import audit_write
 from laoke.core.errors import NOT_FOUND, DomainError
 from laoke.core.models import AuditEntry
 from laoke.core.validation import check_length, require
+from laoke.core.xlsx import xlsx_text
 
 from ._core import _lock_member, attribute_value_of, member_snapshot
 from .locks import locked_members
@@ -250,8 +251,8 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return value if isinstance(value, bool | int) else str(value)
+        return xlsx_text(json.dumps(value, ensure_ascii=False))
+    return value if isinstance(value, bool | int) else xlsx_text(str(value))
 
 
 def write_pi_xlsx(doc: dict[str, Any], path: Path) -> None:
