@@ -11,7 +11,8 @@ ones (schemathesis' positive and negative modes). Checks: no 5xx; the status, Co
 of every response as the document declares (errors too: every operation documents the shared
 ``Error`` body for the 4xx statuses). Reproducible: derandomized Hypothesis, no shrinking, no
 example database. Every operation runs even after a failure; the test fails at the end with the
-list (and the server's tracebacks). A longer local run: LAOKE_FUZZ_EXAMPLES=50 (see 0040).
+list (and the server's tracebacks). A longer local run: LAOKE_FUZZ_EXAMPLES=50, and another draw:
+LAOKE_FUZZ_SEED=<n> (see 0040).
 
 (schemathesis' own ``parametrize`` via ``from_fixture`` does not run under pytest 9, whose nodes
 lost ``_nodeid``; the loop below builds the same Hypothesis test per operation.)
@@ -22,7 +23,7 @@ import uuid
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -38,11 +39,12 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(1800)]
 
 EXAMPLES = int(os.environ.get("LAOKE_FUZZ_EXAMPLES", "4"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+SEED = os.environ.get("LAOKE_FUZZ_SEED")  # unset: derandomized (CI); a number: another draw
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
     database=None,
-    derandomize=True,
+    derandomize=SEED is None,
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
@@ -84,6 +86,7 @@ def _fuzz(server, operations, token: str) -> list[str]:
 
         @SETTINGS
         @given(case=strategy)
+        @seed(int(SEED or 0))
         def run(case):
             headers = {
                 "Authorization": f"Bearer {token}",
