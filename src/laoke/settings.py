@@ -108,6 +108,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "laoke.core.middleware.RequestContextMiddleware",
+    # A read-only, full or unreachable database answers 503 with a stable code (console pages;
+    # the API maps the same errors in its own handler) — docs/decisions/0041-failure-drills.md.
+    "laoke.core.storage_errors.StorageErrorMiddleware",
 ]
 
 ROOT_URLCONF = "laoke.urls"
@@ -256,6 +259,7 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]  # load balancers probe over plain HTTP
 
 # --- logging: JSON lines, mobiles masked, PINs and secrets dropped -----------------------------
 LOGGING = {
@@ -269,7 +273,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LAOKE_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "huey": {"level": "INFO"},
+        # run_huey adds its own plain-text handler to "huey" unless the logger has one: ours only.
+        "huey": {"level": "INFO", "handlers": ["console"], "propagate": False},
     },
 }
 
@@ -383,5 +388,6 @@ LAOKE["BACKUP"] = {
 # /metrics answers only with `Authorization: Bearer <LAOKE_METRICS_TOKEN>` when the token is set
 # (it must be set in production); without one it answers loopback clients only.
 LAOKE["METRICS_TOKEN"] = os.environ.get("LAOKE_METRICS_TOKEN", "")
+LAOKE["HEALTH_MIN_FREE_MB"] = int(os.environ.get("LAOKE_HEALTH_MIN_FREE_MB", "512"))  # /healthz disk check
 
 from laoke.unfold_settings import UNFOLD  # noqa: E402,F401  (console look and navigation)

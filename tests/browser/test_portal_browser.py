@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import conftest as live
 from tests.payments.fake_server import environ, fake_payments
@@ -94,7 +95,7 @@ def test_member_signs_in_recharges_and_buys_a_package(portal_server, browser, tm
     page.fill("#code", _code_from_outbox(server))
     page.click("#login")
     page.wait_for_url(server["base"] + "/m/")
-    page.wait_for_function("document.getElementById('total').textContent.includes('0.00')")
+    expect(page.locator("#total")).to_contain_text("0.00")  # no eval: the H5 CSP refuses it
 
     page.goto(server["base"] + "/m/recharge/")
     number, pin = server["card"]
@@ -110,7 +111,7 @@ def test_member_signs_in_recharges_and_buys_a_package(portal_server, browser, tm
     page.wait_for_url(re.compile(re.escape(server["fake"].url) + ".*"))
     page.get_by_role("button", name="确认支付").click()
     page.wait_for_url(re.compile(r".*/m/result/.*"))
-    page.wait_for_function("document.getElementById('total').textContent.includes('750.00')", timeout=30_000)
+    expect(page.locator("#total")).to_contain_text("750.00", timeout=30_000)
     assert page.text_content("#paid") == "¥700.00"
     assert page.text_content("#bonus") == "¥50.00"
     page.screenshot(path=str(tmp_path / "portal-result.png"), full_page=True)
@@ -118,6 +119,6 @@ def test_member_signs_in_recharges_and_buys_a_package(portal_server, browser, tm
     page.screenshot(path=str(live.ARTIFACTS / "portal-result.png"), full_page=True)
 
     page.goto(server["base"] + "/m/")
-    page.wait_for_function("document.getElementById('total').textContent.includes('750.00')")
+    expect(page.locator("#total")).to_contain_text("750.00")
     page.screenshot(path=str(live.ARTIFACTS / "portal-home.png"), full_page=True)
     context.close()
