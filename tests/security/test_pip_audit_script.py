@@ -1,6 +1,6 @@
 """The verdict of .ci/pip-audit.sh on pip-audit's JSON report (no network: PIP_AUDIT_JSON feeds a
 report): a vulnerability → 1, unless its id or an alias is on .ci/pip-audit-ignore.txt; a package
-that could not be audited → 2 (strict); nothing audited at all → 3 (or 0 with a loud warning under
+that could not be audited → 2 (strict); nothing audited at all → 3 (both 0 with a loud warning under
 LAOKE_PIP_AUDIT_ALLOW_UNAVAILABLE=1); a clean report → 0."""
 
 from __future__ import annotations
@@ -76,8 +76,16 @@ def test_an_ignored_vulnerability_passes(tmp_path, listed):
 
 
 def test_a_package_not_audited_fails_strictly(tmp_path):
-    rc, out = _run(tmp_path, _deps({"name": "private-pkg", "skip_reason": "Dependency not found on PyPI"}))
+    report = _deps({"name": "private-pkg", "skip_reason": "Dependency not found on PyPI"})
+    rc, out = _run(tmp_path, report)
     assert rc == 2 and "NOT AUDITED private-pkg" in out, out
+    rc, out = _run(tmp_path, report, LAOKE_PIP_AUDIT_ALLOW_UNAVAILABLE="1")
+    assert rc == 0 and "NOT AUDITED private-pkg" in out and "WARNING" in out, out
+    vulnerable = _deps(
+        {"name": "private-pkg", "skip_reason": "x"}, {"name": "a", "version": "1", "vulns": [VULN]}
+    )
+    rc, out = _run(tmp_path, vulnerable, LAOKE_PIP_AUDIT_ALLOW_UNAVAILABLE="1")
+    assert rc == 1 and "VULNERABLE a==1" in out, out  # never allowed
 
 
 def test_an_unreachable_service_fails_unless_allowed(tmp_path):
