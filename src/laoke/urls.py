@@ -8,7 +8,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("u/", include("laoke.channels.urls")),
     path("m/", include("laoke.portal.urls")),  # member H5 pages
-    path("pay/", include("laoke.payments.urls")),
-    path("", include("laoke.ops.urls")),  # /healthz and /metrics  # payment providers' notifications and the fake cashier
+    path("pay/", include("laoke.payments.urls")),  # payment providers' notifications and the fake cashier
+    path("", include("laoke.ops.urls")),  # /livez, /healthz and /metrics
     *console_urlpatterns,
 ]
