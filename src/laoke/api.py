@@ -6,6 +6,7 @@ Errors are ``{"code", "message", "details"}`` with the message in the caller's l
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import re_path
@@ -55,6 +56,7 @@ log = logging.getLogger("laoke.api")
 
 INTERNAL_ERROR = define("INTERNAL_ERROR", 500, "服务器内部错误，请稍后重试", "Internal server error")
 BAD_REQUEST = define("BAD_REQUEST", 400, "请求格式有误", "Malformed request")
+REQUEST_TOO_LARGE = define("REQUEST_TOO_LARGE", 413, "请求内容过大", "The request body is too large")
 CSRF_FAILED = define(
     "CSRF_FAILED", 403, "页面已过期，请刷新后重试（CSRF 校验失败）", "CSRF check failed: reload the page"
 )
@@ -143,6 +145,16 @@ def on_http_error(request, exc: HttpError):
 @api.exception_handler(MultiPartParserError)
 def on_bad_multipart(request, exc: MultiPartParserError):
     return _error(request, DomainError(BAD_REQUEST, details={"reason": "malformed multipart body"}))
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request, exc: RequestDataTooBig):
+    return _error(request, DomainError(REQUEST_TOO_LARGE))
+
+
+@api.exception_handler(TooManyFieldsSent)
+def on_too_many_fields(request, exc: TooManyFieldsSent):
+    return _error(request, DomainError(BAD_REQUEST, details={"reason": "too many fields"}))
 
 
 @api.exception_handler(OverflowError)

@@ -105,3 +105,16 @@ def test_error_answers_are_json_in_the_documented_shape(api, request_, status, c
 def test_the_error_schema_would_catch_a_wrong_body():
     with pytest.raises(jsonschema_rs.ValidationError):
         jsonschema_rs.validate(ERROR_SCHEMA, {"detail": "Not Found"})  # ninja's own error shape
+
+
+def test_a_body_over_the_size_limit_is_413_not_500(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    r = api("admin").post("/api/v1/channels/templates/preview", {"body": "x" * 2000}, content_type=J)
+    assert r.status_code == 413, r.content[:300]  # was 500 (RequestDataTooBig)
+    assert r.json()["code"] == "REQUEST_TOO_LARGE"
+    jsonschema_rs.validate(ERROR_SCHEMA, r.json())
+
+
+def test_413_is_documented(document):
+    op = document["paths"]["/api/v1/channels/templates/preview"]["post"]
+    assert op["responses"]["413"]["content"][J]["schema"] == {"$ref": "#/components/schemas/Error"}
