@@ -63,7 +63,6 @@ import queue
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -75,6 +74,8 @@ from dataclasses import dataclass, field
 from http.client import HTTPConnection, HTTPException
 from io import BytesIO
 from pathlib import Path
+
+from bench._server import free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 MIX = (("lookup", 0.40), ("quote", 0.25), ("settle", 0.25), ("recharge", 0.10))
@@ -233,54 +234,6 @@ def value_counts() -> dict[str, int]:
 
 
 # --- the server -------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, logfile: Path) -> subprocess.Popen:
-    """gunicorn exactly as ``laoke serve`` starts it (cli.cmd_serve)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "laoke.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(WEB_WORKERS),
-        "--threads",
-        "4",
-        "--graceful-timeout",
-        "10",
-        "--no-control-socket",
-    ]
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=os.environ.copy(), stdout=logfile.open("wb"), stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{logfile.read_text()[-3000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("gunicorn did not start")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 # --- requests ---------------------------------------------------------------------------------------
@@ -635,7 +588,7 @@ def main() -> int:
     connections.close_all()
 
     port = free_port()
-    server = start_server(port, data_dir / "gunicorn.log")
+    server = start_server(port, data_dir / "gunicorn.log", workers=WEB_WORKERS)
     failed = False
     try:
         writes += warm_up(port, shop.token, stream)

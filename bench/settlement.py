@@ -51,8 +51,6 @@ import os
 import platform
 import queue
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -63,6 +61,8 @@ from collections import Counter
 from datetime import timedelta
 from http.client import HTTPConnection, HTTPException
 from pathlib import Path
+
+from bench._server import free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
@@ -486,54 +486,6 @@ class WaitSampler:
 # --- (d) the quote API under an open-loop load ----------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    """gunicorn as ``laoke serve`` starts it (no Huey worker: a quote enqueues nothing)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "laoke.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(WEB_WORKERS),
-        "--threads",
-        "4",
-        "--graceful-timeout",
-        "10",
-        "--no-control-socket",
-    ]
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=os.environ.copy(), stdout=log.open("wb"), stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("gunicorn did not start")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def quote_bodies(ctx: dict) -> list[bytes]:
     codes = issued_codes(ctx["members"])
     return [
@@ -754,8 +706,8 @@ def main() -> int:
     rows.append(("settlements/s, 8 clients, hot member vs ours 1 client", hot, mean(ours[1])))
 
     inproc = quote_in_process(ctx)
-    port, log = _free_port(), script_path.parent / "gunicorn.log"
-    server = start_server(port, log)
+    port, log = free_port(), script_path.parent / "gunicorn.log"
+    server = start_server(port, log, workers=WEB_WORKERS)
     steps = []
     try:
         bodies = quote_bodies(ctx)

@@ -123,9 +123,9 @@ def _payments_fake(bind: str) -> list[str] | None:
     return [sys.executable, "-m", "laoke.payments.fake", "--port", port, "--keys", str(keys)]
 
 
-def cmd_serve(args) -> int:
-    bind = args.bind or os.environ.get("LAOKE_BIND", "127.0.0.1:8000")
-    web = [
+def gunicorn_command(bind: str, workers: int) -> list[str]:
+    """The web server of ``laoke serve`` (benchmarks and live-server tests start exactly this)."""
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -133,7 +133,7 @@ def cmd_serve(args) -> int:
         "--bind",
         bind,
         "--workers",
-        str(args.workers),
+        str(workers),
         "--threads",
         "4",
         # No gunicorn access log: it would write raw URLs (mobiles in ?q=). The app logs each
@@ -142,6 +142,11 @@ def cmd_serve(args) -> int:
         "10",
         "--no-control-socket",  # gunicorn 27 would otherwise open ~/.gunicorn/gunicorn.ctl (global)
     ]
+
+
+def cmd_serve(args) -> int:
+    bind = args.bind or os.environ.get("LAOKE_BIND", "127.0.0.1:8000")
+    web = gunicorn_command(bind, args.workers)
     worker = [sys.executable, "-m", "laoke.cli", "worker"]
     procs = [subprocess.Popen(web), subprocess.Popen(worker)]  # noqa: S603  (our own interpreter)
     fake = _payments_fake(bind)
