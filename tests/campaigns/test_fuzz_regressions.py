@@ -39,3 +39,24 @@ def test_quiet_hours_are_local_times(api):
     assert r.json()["details"]["errors"][0]["field"] == "quiet_start"
     ok = client.put("/api/v1/campaigns/settings", {"quiet_start": "22:30"}, content_type=J)
     assert ok.status_code == 200 and ok.json()["quiet_start"] == "22:30:00"
+
+
+def test_null_in_a_campaign_patch_leaves_the_field_alone_but_clears_the_budget(api, cshop):
+    client = api("marketer")
+    body = {
+        "name": "补丁活动",
+        "objective": "retention",
+        "segment_id": cshop.segment.pk,
+        "budget_fen": 5000,
+        "holdout_bp": 1000,
+        "waves": [{"name": "感谢", "template_id": cshop.sms.pk}],
+    }
+    cid = client.post("/api/v1/campaigns", body, content_type=J).json()["id"]
+    r = client.patch(
+        f"/api/v1/campaigns/{cid}",
+        {"holdout_bp": None, "plain_terms": None, "waves": None, "budget_fen": None},
+        content_type=J,
+    )
+    assert r.status_code == 200, r.content[:300]  # was 500 (int(None) in the service)
+    got = r.json()
+    assert (got["holdout_bp"], got["budget_fen"], len(got["waves"])) == (1000, None, 1)

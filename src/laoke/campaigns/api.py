@@ -262,7 +262,10 @@ def campaign_get(request, campaign_id: int):
 @router.patch("/{int:campaign_id}", response=CampaignOut)
 @require("campaigns.change_campaign", WRITE)
 def campaign_update(request, campaign_id: int, payload: CampaignPatch):
-    data = payload.model_dump(exclude_unset=True)
+    # null clears the budget (no cap); anything else a campaign always has: null leaves it as is
+    data = {
+        k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None or k == "budget_fen"
+    }
     return idempotent_write(
         request,
         scope=f"campaigns.update:{campaign_id}",
