@@ -88,13 +88,14 @@ def log_output():
     assert handlers, "settings.LOGGING's JSON handler is not installed on the root logger"
     handler = handlers[0]
     buf = io.StringIO()
-    old = handler.setStream(buf)
+    # Not setStream(): it flushes the old stream, which may be a capture stream pytest has closed.
+    old, handler.stream = handler.stream, buf
     old_level = logging.getLogger().level
     logging.getLogger().setLevel(logging.INFO)
     try:
         yield buf
     finally:
-        handler.setStream(old)
+        handler.stream = old
         logging.getLogger().setLevel(old_level)
 
 
