@@ -93,7 +93,12 @@ def _fuzz(server, operations, token: str) -> list[str]:
                 "Accept-Language": "en",
                 "Idempotency-Key": str(uuid.uuid4()),
             }
-            case.call_and_validate(base_url=server["base"], headers=headers, checks=CHECKS, timeout=60)
+            response = case.call(base_url=server["base"], headers=headers, timeout=60)
+            if response.status_code == 414:
+                # gunicorn's own answer to a request line over 4094 bytes (invalid query strings can
+                # be long), given before Django sees the request: not an API answer
+                return
+            case.validate_response(response, checks=CHECKS, headers=headers)
 
         try:
             run()
