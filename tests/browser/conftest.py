@@ -4,15 +4,14 @@ served by gunicorn (as in production) in a subprocess on a free loopback port.""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.live import start_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -25,12 +24,6 @@ staff_user_create(username="till1", password={PASSWORD!r}, role="cashier")
 m = member_create(name="王小明", mobile="13812345678", address="北京市朝阳区建国路88号")
 print(m.pk)
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def live_server(setup: str):
@@ -51,37 +44,7 @@ def live_server(setup: str):
         capture_output=True,
         text=True,
     )
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "laoke.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/admin/login/", timeout=2)
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError(
-                    "live server did not start: " + proc.stderr.read().decode()[-2000:]
-                ) from None
-            time.sleep(0.3)
+    proc, base = start_gunicorn(env, Path(data_dir) / "server.log", ready_path="/admin/login/", timeout=30)
     yield {
         "base": base,
         "data_dir": Path(data_dir),

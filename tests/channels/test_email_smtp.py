@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from laoke.members.services import consent_set, member_create
 from laoke.messaging.models import Message
 from laoke.messaging.providers import PermanentSendError, TransientSendError
 from laoke.messaging.services import message_claim_batch, message_enqueue, messaging_tick
+from tests.live import free_port
 
 T0 = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
 
@@ -41,16 +41,10 @@ class Handler:
         return "250 OK queued"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def smtp_server():
     handler = Handler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller, handler
     controller.stop()
@@ -147,7 +141,7 @@ def test_4xx_retries_and_5xx_fails(db, smtp):
 
 
 def test_connection_refused_is_transient(db, smtp, settings):
-    settings.LAOKE = {**settings.LAOKE, "EMAIL": {**settings.LAOKE["EMAIL"], "port": _free_port()}}
+    settings.LAOKE = {**settings.LAOKE, "EMAIL": {**settings.LAOKE["EMAIL"], "port": free_port()}}
     with pytest.raises(TransientSendError):
         SmtpEmailProvider().send(_mail(_member()))
 
@@ -186,7 +180,7 @@ def test_login_with_the_configured_credentials(db, smtp, settings):
     controller = Controller(
         handler,
         hostname="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
         authenticator=authenticator,
         auth_required=True,
         auth_require_tls=False,  # the test server has no certificate; production uses STARTTLS/SSL

@@ -6,7 +6,6 @@ persistent connection)."""
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 FIGURES: list[tuple[str, str, str]] = []
@@ -17,12 +16,6 @@ def figure(drill: str, name: str, value) -> None:
     text = f"{value:.3f}" if isinstance(value, float) else str(value)
     FIGURES.append((drill, name, text))
     print(f"[drill figure] {drill} | {name} | {text}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Stopwatch:

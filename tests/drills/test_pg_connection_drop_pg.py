@@ -199,7 +199,7 @@ def test_database_still_unreachable_for_the_release_blocks_the_key_only_for_the_
     from django.conf import settings
 
     from laoke.core import api as core_api
-    from tests.drills.common import free_port
+    from tests.live import free_port
 
     member, headers, body = setup
     key = {"HTTP_IDEMPOTENCY_KEY": "drill-pg-4"}

@@ -43,7 +43,8 @@ from laoke.members.services import member_create
 from laoke.messaging import tasks
 from laoke.messaging.models import Message
 from laoke.messaging.services import message_enqueue
-from tests.drills.common import Stopwatch, figure, free_port
+from tests.drills.common import Stopwatch, figure
+from tests.live import free_port
 from tests.orders.conftest import NOW, Shop
 
 pytestmark = pytest.mark.django_db(transaction=True)

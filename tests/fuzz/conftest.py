@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.live import start_gunicorn
 
 SETUP = """
 import json
@@ -38,12 +37,6 @@ with transaction.atomic(durable=True):
     _, member_token = _session_open(member, ip=None, user_agent="fuzz", now=clock.now())
 print(json.dumps({{"token": token, "member_token": member_token, "member_id": member.pk}}))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_errors(log: Path, limit: int = 20_000) -> str:
@@ -87,37 +80,8 @@ def fuzz_server():
         if out.returncode != 0:
             raise RuntimeError(f"laoke {args[0]} failed ({out.returncode}): {out.stderr[-3000:]}")
     secrets = json.loads(out.stdout.strip().splitlines()[-1])
-    port = _free_port()
     log = data_dir / "server.log"
-    with open(log, "wb") as log_file:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "laoke.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--threads",
-                "4",
-            ],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=10)
-            break
-        except OSError:
-            if time.time() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("fuzz server did not start: " + log.read_text()[-2000:]) from None
-            time.sleep(0.5)
+    proc, base = start_gunicorn(env, log, ready_path="/api/v1/openapi.json", timeout=60)
     try:
         yield {"base": base, "data_dir": data_dir, "log": log, **secrets}
     finally:

@@ -26,6 +26,7 @@ from laoke.ops import selectors
 from laoke.orders import services as orders
 from laoke.orders.checkout import CheckoutIn, LineIn
 from laoke.orders.models import Order
+from tests.live import free_port
 from tests.orders.conftest import NOW, Shop
 
 TOKEN = "s3cret-metrics-token-for-tests"
@@ -123,18 +124,12 @@ def test_healthz_503_when_the_disk_is_full(client, settings):
 # --- the queue on a real Redis ----------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
     binary = shutil.which("redis-server")
     if not binary:
         pytest.skip("needs redis-server")
-    port = _free_port()
+    port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
     proc = subprocess.Popen(
         [
@@ -202,7 +197,7 @@ def test_queue_check_on_redis_passes_and_counts(client, monkeypatch, redis_url):
 
 @pytest.mark.django_db
 def test_queue_check_fails_when_nothing_listens_on_the_redis_port(client, monkeypatch):
-    dead = RedisHuey(name="laoke-dead", url=f"redis://127.0.0.1:{_free_port()}/0", immediate=False)
+    dead = RedisHuey(name="laoke-dead", url=f"redis://127.0.0.1:{free_port()}/0", immediate=False)
     monkeypatch.setattr(selectors, "huey_instance", lambda: dead)
     started = time.monotonic()
     response = client.get("/healthz")
