@@ -45,7 +45,7 @@ test: install-dev
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/laoke_bench
 BENCHES = bench bench.tiers bench.points bench.cards bench.shipping bench.promotions bench.flash bench.dispatch bench.segments \
 	bench.evaluation bench.clv bench.association bench.cohorts bench.imports bench.exports \
-	bench.payments bench.portal bench.service bench.events bench.holidays bench.b2b bench.staff
+	bench.payments bench.portal bench.service bench.events bench.holidays bench.b2b bench.staff bench.backup
 bench: install-dev
 	@if pg_isready -q -h 127.0.0.1 2>/dev/null; then \
 		for b in $(BENCHES); do BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m $$b || exit 1; done; \
