@@ -198,6 +198,8 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "admin:login"
+# unfold's login form carries no hidden "next": signing in at a bare /admin/login/ lands here.
+LOGIN_REDIRECT_URL = "admin:index"
 AUTHENTICATION_BACKENDS = ["laoke.core.auth.ThrottledModelBackend"]
 # Console login throttling: failures per username and per IP in a rolling window (DB-backed).
 # Per IP the limit is higher: a shop's tills often share one address.

@@ -137,6 +137,12 @@ def test_login_locks_after_five_failures_and_refuses_the_right_password(staff, s
         assert _login_post(Client(), "boss", "right-pass-1").status_code == 302
 
 
+def test_signing_in_at_the_bare_login_page_lands_on_the_console(staff):
+    staff("admin", username="bare", password="right-pass-1")
+    r = Client().post("/admin/login/", {"username": "bare", "password": "right-pass-1"})
+    assert r.status_code == 302 and r.url == "/admin/", r.get("Location")  # not /accounts/profile/ (404)
+
+
 def test_login_form_enforces_csrf(staff):
     staff("admin", username="csrfboss", password="right-pass-1")
     client = Client(enforce_csrf_checks=True)
