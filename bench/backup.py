@@ -50,7 +50,12 @@ def child(n: int) -> dict:
     result = backup_create(output_dir=work / "archives", now=now)
     backup_s = time.perf_counter() - t
     archive = Path(result.path)
-    out = {"members": n, "rows": result.rows, "backup_s": round(backup_s, 2), "archive_mb": round(archive.stat().st_size / 1e6, 1)}
+    out = {
+        "members": n,
+        "rows": result.rows,
+        "backup_s": round(backup_s, 2),
+        "archive_mb": round(archive.stat().st_size / 1e6, 1),
+    }
     if connection.vendor == "sqlite":
         t = time.perf_counter()
         with sqlite3.connect(db["NAME"]) as src, sqlite3.connect(work / "raw.sqlite3") as dst:
