@@ -20,11 +20,12 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    env: dict, log: Path, *, ready_path: str, timeout: float = 60
+    env: dict, log: Path, *, ready_path: str, timeout: float = 60, port: int | None = None
 ) -> tuple[subprocess.Popen, str]:
-    """gunicorn (1 worker × 4 threads) on a free loopback port with ``env``, its output in ``log``;
-    returns once ``ready_path`` answers, with the base URL. Raises with the log's tail if it dies."""
-    port = free_port()
+    """gunicorn (1 worker × 4 threads) on ``port`` (a free loopback one by default) with ``env``, its
+    output in ``log``; returns once ``ready_path`` answers, with the base URL. Raises with the log's
+    tail if it dies."""
+    port = port or free_port()
     with open(log, "wb") as log_file:
         proc = subprocess.Popen(
             gunicorn_command(f"127.0.0.1:{port}", 1), env=env, stdout=log_file, stderr=subprocess.STDOUT

@@ -26,7 +26,7 @@ print(m.pk)
 """
 
 
-def live_server(setup: str):
+def live_server(setup: str, port: int | None = None):
     """A fresh embedded install (its own data dir) prepared by ``setup`` (Python run by
     `laoke manage shell`; its last printed line is returned as ``setup_out``), served by gunicorn
     on a free port until the generator is closed. Tests that write a lot (imports) take their own,
@@ -44,7 +44,9 @@ def live_server(setup: str):
         capture_output=True,
         text=True,
     )
-    proc, base = start_gunicorn(env, Path(data_dir) / "server.log", ready_path="/admin/login/", timeout=30)
+    proc, base = start_gunicorn(
+        env, Path(data_dir) / "server.log", ready_path="/admin/login/", timeout=30, port=port
+    )
     yield {
         "base": base,
         "data_dir": Path(data_dir),

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import conftest as live
+from tests.live import free_port
 from tests.payments.fake_server import environ, fake_payments
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -49,18 +50,13 @@ def _server_env(data_dir: Path) -> dict:
 @pytest.fixture(scope="module")
 def portal_server(tmp_path_factory):
     """A live server that knows the fake provider (and that the fake posts its notifications to)."""
-    port = live._free_port()
-    saved = live._free_port
-    live._free_port = lambda: port  # the server's URL must be known before it starts
-    try:
-        with (
-            fake_payments(tmp_path_factory.mktemp("fakepay")) as fake,
-            environ({**fake.env, "LAOKE_PAYMENTS_PUBLIC_URL": f"http://127.0.0.1:{port}"}),
-        ):
-            for server in live.live_server(SETUP):
-                yield {**server, **json.loads(server["setup_out"]), "fake": fake}
-    finally:
-        live._free_port = saved
+    port = free_port()  # the server's URL must be known before it starts
+    with (
+        fake_payments(tmp_path_factory.mktemp("fakepay")) as fake,
+        environ({**fake.env, "LAOKE_PAYMENTS_PUBLIC_URL": f"http://127.0.0.1:{port}"}),
+    ):
+        for server in live.live_server(SETUP, port=port):
+            yield {**server, **json.loads(server["setup_out"]), "fake": fake}
 
 
 def _code_from_outbox(server) -> str:
